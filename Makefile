@@ -1,0 +1,57 @@
+# forecast-stream: every entry point a person or CI needs. Each target installs what it
+# needs (npm packages, Debian's redis-server, the Kafka and registry jars) and starts the
+# local stack when it is not running; `with-stack.sh` stops only what it started.
+SHELL := /bin/bash
+export ONNXRUNTIME_NODE_INSTALL := skip
+export npm_config_update_notifier := false
+
+.PHONY: help install build up down status test test-unit test-integration test-py demo bench train clean
+
+help:
+	@echo "make demo    - start the local stack and run the pipeline end to end on a synthetic stream (~1 min)"
+	@echo "make test    - install what is missing, start the stack, run unit + integration + Python tests"
+	@echo "make up | down | status - the local Kafka + schema registry + Redis stack"
+	@echo "make bench   - benchmarks (results in bench/results/)"
+	@echo "make train   - retrain the model into engines/ (Python venv in training/.venv)"
+
+node_modules/.install-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: node_modules/.install-stamp
+
+build: install
+	npm run --silent build
+
+up:
+	bash stack/up.sh
+
+down:
+	bash stack/down.sh
+
+status:
+	bash stack/status.sh
+
+test: build
+	bash stack/with-stack.sh bash scripts/run-tests.sh all
+
+test-unit: build
+	bash scripts/run-tests.sh unit
+
+test-integration: build
+	bash stack/with-stack.sh bash scripts/run-tests.sh integration
+
+test-py:
+	bash training/test.sh
+
+demo: build
+	bash stack/with-stack.sh node dist/cli/main.js demo
+
+bench: build
+	bash stack/with-stack.sh bash bench/run.sh
+
+train:
+	bash training/train.sh
+
+clean:
+	rm -rf dist node_modules/.install-stamp
