@@ -1,0 +1,72 @@
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { ForecastError } from '../core/errors.js';
+import { RegistrySchemaCodec } from '../core/schema-codec.js';
+import { bucketEndMs, bucketStartMs } from '../inference/features/bucket-clock.js';
+import { loadConfig, type Config, type ConfigInput } from '../ops/config.js';
+import { createLogger, type Logger } from '../ops/logger.js';
+import { RedisStateStore } from '../state/redis-state-store.js';
+
+/** Shared by the commands: config parsing with readable errors, and client factories. */
+export function configFrom(opts: { config?: string }, overrides: ConfigInput = {}): Config {
+  try {
+    return loadConfig({ file: opts.config, overrides });
+  } catch (err) {
+    if (err instanceof ForecastError && err.code === 'CONFIG_INVALID') {
+      process.stderr.write(`forecast-stream: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export function loggerFor(c: Config): Logger {
+  return createLogger(c.logLevel);
+}
+
+export function kafkaFor(c: Config, clientSuffix: string): Kafka {
+  return new Kafka({ clientId: `${c.kafkaClientId}-${clientSuffix}`, brokers: c.kafkaBrokers, logLevel: logLevel.ERROR });
+}
+
+export function codecFor(c: Config): RegistrySchemaCodec {
+  return new RegistrySchemaCodec(c.schemaRegistryUrl);
+}
+
+export async function storeFor(c: Config): Promise<RedisStateStore> {
+  const client = new Redis(c.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  await client.connect();
+  const bucketMs = bucketEndMs(0, c.bucketSize) - bucketStartMs(0, c.bucketSize);
+  return new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs });
+}
+
+/** Run until SIGINT/SIGTERM, then call stop once. */
+export function onShutdown(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const handler = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`forecast-stream: ${signal} received, draining and stopping\n`);
+      void stop().finally(resolve);
+    };
+    process.once('SIGINT', () => handler('SIGINT'));
+    process.once('SIGTERM', () => handler('SIGTERM'));
+  });
+}
+
+/** A single-line progress display on stderr (rewritten in place on a terminal). */
+export function progressLine(label: string): (done: number, total: number) => void {
+  const started = Date.now();
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 200 && done < total) return;
+    last = now;
+    const secs = (now - started) / 1000;
+    const rate = done / Math.max(secs, 1e-3);
+    const eta = rate > 0 ? (total - done) / rate : 0;
+    const line = `${label}: ${done}/${total} (${((100 * done) / Math.max(total, 1)).toFixed(1)}%) ${rate.toFixed(0)}/s, eta ${eta.toFixed(1)} s`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
+    else if (done >= total || Math.floor(secs) !== Math.floor((now - 200 - started) / 1000)) process.stderr.write(`${line}\n`);
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The one error type of the processor. Every failure carries a code from a fixed set,
+ * whether retrying can help, and the underlying cause.
+ */
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'DECODE_FAILED',
+  'VALIDATION_FAILED',
+  'UNKNOWN_SERIES',
+  'UNKNOWN_STORE',
+  'STATE_UNAVAILABLE',
+  'MODEL_INVALID',
+  'MODEL_OUTPUT_INVALID',
+  'MODEL_FAILED',
+  'PUBLISH_FAILED',
+  'BACKPRESSURE_TIMEOUT',
+  'SHUTTING_DOWN',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ForecastErrorOptions {
+  retriable?: boolean;
+  cause?: unknown;
+  /** The input field the error is about, for bad-input errors. */
+  field?: string;
+}
+
+export class ForecastError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ForecastErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ForecastError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.field = options.field;
+  }
+}
+
+/** Bad input: the record is wrong, not the system. Never retried, never opens a breaker. */
+export function isBadInput(err: unknown): boolean {
+  return (
+    err instanceof ForecastError &&
+    (err.code === 'DECODE_FAILED' ||
+      err.code === 'VALIDATION_FAILED' ||
+      err.code === 'UNKNOWN_SERIES' ||
+      err.code === 'UNKNOWN_STORE')
+  );
+}

@@ -1,0 +1,50 @@
+import type { SourceOffset } from '../ingest/input-events.js';
+
+export interface HorizonForecast {
+  horizon: number;
+  bucketDate: string;
+  p10: number;
+  p50: number;
+  p90: number;
+}
+
+export type ForecastSource = 'primary' | 'fallback';
+
+/** One series' fresh forecast with its provenance: what the publish stage sends. */
+export interface Forecast {
+  seriesId: string;
+  store: string;
+  item: string;
+  issuedAt: number;
+  bucketSize: 'day' | 'week';
+  originBucket: number;
+  originDate: string;
+  horizons: HorizonForecast[];
+  modelName: string;
+  modelVersion: string;
+  source: ForecastSource;
+  /** issuedAt minus the end of the newest sales bucket; null when the series has no sales yet. */
+  featureAgeMs: number | null;
+  triggers: SourceOffset[];
+}
+
+/** The primary model as the inference stage sees it (ONNX in a worker thread in production). */
+export interface PrimaryModel {
+  readonly name: string;
+  readonly version: string;
+  readonly horizons: number;
+  /** Execution provider actually running (cpu, cuda, tensorrt). */
+  readonly provider: string;
+  /** Reference distribution of p50 / scale, from training, for drift checks (null: no check). */
+  readonly reference: DriftReference | null;
+  /** features: [batch, F] row-major; returns [batch, horizons, 3] (p10, p50, p90). */
+  run(features: Float32Array, batch: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+export interface DriftReference {
+  /** Bin edges (ascending, length k+1) of p50 / scale; outer bins are open-ended. */
+  edges: number[];
+  /** Share of reference outputs per bin (length k, sums to 1). */
+  proportions: number[];
+}

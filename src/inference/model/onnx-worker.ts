@@ -1,0 +1,69 @@
+/**
+ * Worker-thread entry: owns the onnxruntime session so a long native run never blocks
+ * the event loop (Kafka heartbeats, Redis, HTTP probes keep flowing). Messages:
+ *   { type: 'load', modelPath, providers, threads } -> { type: 'loaded', provider, precision, attempts, inputName, outputName }
+ *   { type: 'run', id, features, batch }            -> { type: 'result', id, output } | { type: 'error', id, message }
+ */
+import { parentPort } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import { createSessionWithFallback, type ExecutionProviderConfig } from './execution-providers.js';
+
+interface LoadMessage {
+  type: 'load';
+  modelPath: string;
+  providers: ExecutionProviderConfig;
+  threads: number;
+  featureCount: number;
+}
+
+interface RunMessage {
+  type: 'run';
+  id: number;
+  features: Float32Array;
+  batch: number;
+}
+
+const port = parentPort!;
+let session: ort.InferenceSession | null = null;
+let inputName = 'features';
+let outputName = 'quantiles';
+let featureCount = 0;
+
+const log = {
+  info: (obj: object, msg: string) => port.postMessage({ type: 'log', level: 'info', obj, msg }),
+  warn: (obj: object, msg: string) => port.postMessage({ type: 'log', level: 'warn', obj, msg }),
+};
+
+port.on('message', (m: LoadMessage | RunMessage) => {
+  if (m.type === 'load') void load(m);
+  else void run(m);
+});
+
+async function load(m: LoadMessage): Promise<void> {
+  try {
+    const created = await createSessionWithFallback(ort, m.modelPath, m.providers, log, {
+      baseOptions: { intraOpNumThreads: m.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
+    });
+    session = created.session;
+    inputName = session.inputNames[0] ?? inputName;
+    outputName = session.outputNames[0] ?? outputName;
+    featureCount = m.featureCount;
+    port.postMessage({ type: 'loaded', provider: created.provider, precision: created.precision, attempts: created.attempts, inputName, outputName });
+  } catch (err) {
+    port.postMessage({ type: 'load-failed', message: (err as Error).message });
+  }
+}
+
+async function run(m: RunMessage): Promise<void> {
+  try {
+    if (!session) throw new Error('model not loaded');
+    const input = new ort.Tensor('float32', m.features, [m.batch, featureCount]);
+    const result = await session.run({ [inputName]: input });
+    const out = result[outputName]!.data as Float32Array;
+    // copy out of onnxruntime's buffer and transfer it (no second copy on the way back)
+    const copy = new Float32Array(out);
+    port.postMessage({ type: 'result', id: m.id, output: copy }, [copy.buffer]);
+  } catch (err) {
+    port.postMessage({ type: 'error', id: m.id, message: (err as Error).message });
+  }
+}

@@ -1,0 +1,166 @@
+import type avro from 'avsc';
+import { ForecastError, isBadInput } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { SchemaCodec } from '../core/schema-codec.js';
+import type { TypedEmitter } from '../core/typed-emitter.js';
+import { bucketOf, type BucketSize } from '../inference/features/bucket-clock.js';
+import type { Catalog } from '../state/catalog.js';
+import type { PromotionUpdate, SalesUpdate, StateStore, WeatherUpdate } from '../state/state-types.js';
+import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
+import { seriesOfPromotion, seriesOfWeather } from './fan-out.js';
+import type { InputEvent, RawRecord, SourceOffset } from './input-events.js';
+import { validatePromotion, validateSales, validateWeather, type ValidationContext } from './validate-event.js';
+
+export type BadInputPolicy = 'dlq' | 'skip' | 'fail';
+
+export interface IngestEvents {
+  'records-processed': { topic: string; count: number };
+  'record-rejected': { topic: string; code: string; policy: BadInputPolicy };
+  'sales-too-old': { seriesId: string; bucket: number };
+  'sales-duplicate': { seriesId: string };
+}
+
+export interface TopicNames {
+  sales: string;
+  promotions: string;
+  weather: string;
+}
+
+export interface RecordProcessorOptions {
+  codec: SchemaCodec;
+  readers: { sales: avro.Type; promotion: avro.Type; weather: avro.Type };
+  topics: TopicNames;
+  catalog: Catalog;
+  store: StateStore;
+  deadLetters: DeadLetterSink;
+  policy: BadInputPolicy;
+  bucketSize: BucketSize;
+  maxFutureMs: number;
+  clock: Clock;
+  events: TypedEmitter<IngestEvents>;
+}
+
+/** Series affected by a chunk of records, each with the input offsets that touched it. */
+export type AffectedSeries = Map<string, SourceOffset[]>;
+
+export interface ProcessResult {
+  affected: AffectedSeries;
+  accepted: number;
+  rejected: number;
+}
+
+const RANK_OBSERVATION = 2;
+const RANK_FORECAST = 1;
+
+/**
+ * The ingest stage for one chunk of records from one partition: decode through the
+ * registry, validate, dead-letter the bad ones (policy is data: dlq | skip | fail), apply
+ * the good ones to state in one pipelined round trip per event kind, and return the
+ * affected series (fan-out). Retriable failures (registry or Redis down) throw, so the
+ * consumer retries the chunk; replays are harmless because state updates are idempotent.
+ */
+export class RecordProcessor {
+  readonly #o: RecordProcessorOptions;
+
+  constructor(options: RecordProcessorOptions) {
+    this.#o = options;
+  }
+
+  async process(records: readonly RawRecord[]): Promise<ProcessResult> {
+    const o = this.#o;
+    const ctx: ValidationContext = { catalog: o.catalog, nowMs: o.clock.now(), maxFutureMs: o.maxFutureMs };
+    const good: Array<{ event: InputEvent; source: SourceOffset }> = [];
+    const bad: DeadLetter[] = [];
+    for (const record of records) {
+      try {
+        good.push({ event: await this.#decode(record, ctx), source: { topic: record.topic, partition: record.partition, offset: record.offset } });
+      } catch (err) {
+        if (!isBadInput(err)) throw err;
+        bad.push({ record, error: err as ForecastError });
+      }
+    }
+    if (bad.length > 0) await this.#reject(bad);
+
+    const sales: SalesUpdate[] = [];
+    const salesSources: Array<{ seriesId: string; source: SourceOffset }> = [];
+    const promotions: PromotionUpdate[] = [];
+    const weather: WeatherUpdate[] = [];
+    const affected: AffectedSeries = new Map();
+    const touch = (seriesId: string, source: SourceOffset) => {
+      const list = affected.get(seriesId);
+      if (list) list.push(source);
+      else affected.set(seriesId, [source]);
+    };
+
+    for (const { event: e, source } of good) {
+      if (e.kind === 'sales') {
+        sales.push({ seriesId: e.seriesId, eventId: e.eventId, bucket: bucketOf(e.eventTimeMs, o.bucketSize), quantity: e.quantity, eventTimeMs: e.eventTimeMs });
+        salesSources.push({ seriesId: e.seriesId, source });
+      } else if (e.kind === 'promotion') {
+        for (const store of e.stores) {
+          promotions.push({
+            store,
+            promotion: {
+              promotionId: e.promotionId,
+              kind: e.promotionKind,
+              items: e.items,
+              categories: e.categories,
+              startMs: e.startMs,
+              endMs: e.endMs,
+              depth: e.depth,
+              markdown: e.markdown,
+              eventTime: e.eventTimeMs,
+            },
+          });
+        }
+        for (const s of seriesOfPromotion(e, o.catalog)) touch(s.seriesId, source);
+      } else {
+        weather.push({
+          scope: e.scope,
+          location: e.location,
+          bucket: bucketOf(e.dateMs, o.bucketSize),
+          weather: { rank: e.observation ? RANK_OBSERVATION : RANK_FORECAST, eventTime: e.eventTimeMs, temperatureC: e.temperatureC, precipitationMm: e.precipitationMm },
+        });
+        for (const s of seriesOfWeather(e, o.catalog)) touch(s.seriesId, source);
+      }
+    }
+
+    const [salesOutcomes] = await Promise.all([o.store.applySales(sales), o.store.applyPromotions(promotions), o.store.applyWeather(weather)]);
+    salesOutcomes.forEach((outcome, i) => {
+      const { seriesId, source } = salesSources[i]!;
+      if (outcome === 'too-old') {
+        // older than the window: counted and dropped, it cannot change any forecast
+        o.events.emit('sales-too-old', { seriesId, bucket: sales[i]!.bucket });
+        return;
+      }
+      // a duplicate (replay after a crash) still re-forecasts: the forecast it caused may
+      // never have been published
+      if (outcome === 'duplicate') o.events.emit('sales-duplicate', { seriesId });
+      touch(seriesId, source);
+    });
+    if (records.length > 0) o.events.emit('records-processed', { topic: records[0]!.topic, count: records.length });
+    return { affected, accepted: good.length, rejected: bad.length };
+  }
+
+  async #decode(record: RawRecord, ctx: ValidationContext): Promise<InputEvent> {
+    const o = this.#o;
+    if (!record.value) throw new ForecastError('DECODE_FAILED', 'value: record has no value (tombstone); send an Avro event', { field: 'value' });
+    if (record.topic === o.topics.sales) return validateSales((await o.codec.decode(record.value, o.readers.sales)) as Record<string, unknown>, ctx);
+    if (record.topic === o.topics.promotions) return validatePromotion((await o.codec.decode(record.value, o.readers.promotion)) as Record<string, unknown>, ctx);
+    if (record.topic === o.topics.weather) return validateWeather((await o.codec.decode(record.value, o.readers.weather)) as Record<string, unknown>, ctx);
+    throw new ForecastError('DECODE_FAILED', `topic: '${record.topic}' is not an input topic of this processor`, { field: 'topic' });
+  }
+
+  async #reject(bad: DeadLetter[]): Promise<void> {
+    const o = this.#o;
+    for (const b of bad) o.events.emit('record-rejected', { topic: b.record.topic, code: b.error.code, policy: o.policy });
+    if (o.policy === 'fail') {
+      const first = bad[0]!;
+      throw new ForecastError('VALIDATION_FAILED', `bad input at ${first.record.topic}[${first.record.partition}]@${first.record.offset} with policy 'fail': ${first.error.message}`, {
+        cause: first.error,
+        field: first.error.field,
+      });
+    }
+    if (o.policy === 'dlq') await o.deadLetters.send(bad);
+  }
+}

@@ -1,0 +1,109 @@
+import { ForecastError } from '../core/errors.js';
+import type { Catalog } from '../state/catalog.js';
+import { seriesIdOf } from '../state/catalog.js';
+import type { PromotionEvent, SalesEvent, WeatherEvent } from './input-events.js';
+
+/**
+ * Checks a decoded record and turns it into an input event. Every failure names the
+ * field and what the producer should send instead (ForecastError VALIDATION_FAILED,
+ * UNKNOWN_SERIES or UNKNOWN_STORE): such records are bad input, not system failures.
+ */
+export interface ValidationContext {
+  catalog: Catalog;
+  nowMs: number;
+  /** Event times further ahead of the wall clock than this are rejected. */
+  maxFutureMs: number;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const FAR_PAST_MS = Date.UTC(1990, 0, 1);
+
+function bad(field: string, message: string): never {
+  throw new ForecastError('VALIDATION_FAILED', `${field}: ${message}`, { field });
+}
+
+function text(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.trim() === '') bad(field, 'must be a non-empty string');
+  return v;
+}
+
+function finite(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) bad(field, `must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+function time(v: unknown, field: string, ctx: ValidationContext): number {
+  const t = finite(v, field);
+  if (t < FAR_PAST_MS) bad(field, `must be epoch milliseconds (got ${t}, before 1990: seconds instead of ms?)`);
+  if (t > ctx.nowMs + ctx.maxFutureMs) {
+    bad(field, `is ${new Date(t).toISOString()}, more than ${Math.round(ctx.maxFutureMs / 3_600_000)} h in the future; send the time the event happened (epoch ms, UTC)`);
+  }
+  return t;
+}
+
+export function validateSales(raw: Record<string, unknown>, ctx: ValidationContext): SalesEvent {
+  const eventId = text(raw.eventId, 'eventId');
+  const store = text(raw.store, 'store');
+  const item = text(raw.item, 'item');
+  const eventTimeMs = time(raw.eventTime, 'eventTime', ctx);
+  const quantity = finite(raw.quantity, 'quantity');
+  const unitPrice = raw.unitPrice === null || raw.unitPrice === undefined ? null : finite(raw.unitPrice, 'unitPrice');
+  if (unitPrice !== null && unitPrice < 0) bad('unitPrice', 'must be >= 0 or null');
+  const seriesId = seriesIdOf(store, item);
+  if (!ctx.catalog.series(seriesId)) {
+    if (!ctx.catalog.hasStore(store)) {
+      throw new ForecastError('UNKNOWN_STORE', `store: '${store}' is not in the catalog; load it first (forecast-stream catalog load)`, { field: 'store' });
+    }
+    throw new ForecastError('UNKNOWN_SERIES', `item: series '${seriesId}' (store '${store}', item '${item}') is not in the catalog; add the item to the catalog first`, {
+      field: 'item',
+    });
+  }
+  return { kind: 'sales', eventId, seriesId, store, item, eventTimeMs, quantity, unitPrice };
+}
+
+export function validatePromotion(raw: Record<string, unknown>, ctx: ValidationContext): PromotionEvent {
+  const promotionId = text(raw.promotionId, 'promotionId');
+  const promotionKind = text(raw.kind, 'kind');
+  const stores = raw.stores as string[];
+  if (!Array.isArray(stores) || stores.length === 0) bad('stores', 'must list at least one store');
+  for (const s of stores) {
+    if (!ctx.catalog.hasStore(s)) {
+      throw new ForecastError('UNKNOWN_STORE', `stores: '${s}' is not in the catalog; load it first or remove it from the promotion`, { field: 'stores' });
+    }
+  }
+  const items = (raw.items as string[] | undefined) ?? [];
+  const categories = (raw.categories as string[] | undefined) ?? [];
+  const startMs = finite(raw.startTime, 'startTime');
+  const endMs = finite(raw.endTime, 'endTime');
+  if (endMs <= startMs) bad('endTime', `must be after startTime (${new Date(startMs).toISOString()})`);
+  const depth = raw.discountDepth === null || raw.discountDepth === undefined ? 0 : finite(raw.discountDepth, 'discountDepth');
+  if (depth < 0 || depth > 1) bad('discountDepth', `must be a fraction in [0, 1] (got ${depth}; 20% off is 0.2)`);
+  const markdown = raw.markdownAmount === null || raw.markdownAmount === undefined ? 0 : finite(raw.markdownAmount, 'markdownAmount');
+  if (markdown < 0) bad('markdownAmount', 'must be >= 0');
+  const eventTimeMs = time(raw.eventTime, 'eventTime', ctx);
+  return { kind: 'promotion', promotionId, promotionKind, stores, items, categories, startMs, endMs, depth, markdown, eventTimeMs };
+}
+
+export function validateWeather(raw: Record<string, unknown>, ctx: ValidationContext): WeatherEvent {
+  const eventId = text(raw.eventId, 'eventId');
+  const scope = raw.scope;
+  if (scope !== 'store' && scope !== 'region') bad('scope', `must be 'store' or 'region' (got ${String(scope)})`);
+  const location = text(raw.location, 'location');
+  if (scope === 'store' && !ctx.catalog.hasStore(location)) {
+    throw new ForecastError('UNKNOWN_STORE', `location: store '${location}' is not in the catalog; load it first`, { field: 'location' });
+  }
+  if (scope === 'region' && !ctx.catalog.hasRegion(location)) {
+    throw new ForecastError('UNKNOWN_STORE', `location: region '${location}' has no store in the catalog; load the catalog first`, { field: 'location' });
+  }
+  const date = text(raw.date, 'date');
+  const dateMs = Date.parse(`${date}T12:00:00Z`);
+  if (!DATE_RE.test(date) || Number.isNaN(dateMs)) bad('date', `must be a calendar date YYYY-MM-DD (got '${date}')`);
+  const kind = raw.kind;
+  if (kind !== 'observation' && kind !== 'forecast') bad('kind', `must be 'observation' or 'forecast' (got ${String(kind)})`);
+  const t = raw.temperatureC === null || raw.temperatureC === undefined ? null : finite(raw.temperatureC, 'temperatureC');
+  if (t !== null && (t < -90 || t > 60)) bad('temperatureC', `must be degrees Celsius in [-90, 60] (got ${t}; Fahrenheit?)`);
+  const p = raw.precipitationMm === null || raw.precipitationMm === undefined ? null : finite(raw.precipitationMm, 'precipitationMm');
+  if (p !== null && p < 0) bad('precipitationMm', 'must be >= 0 mm');
+  const eventTimeMs = time(raw.eventTime, 'eventTime', ctx);
+  return { kind: 'weather', eventId, scope, location, dateMs, observation: kind === 'observation', temperatureC: t, precipitationMm: p, eventTimeMs };
+}

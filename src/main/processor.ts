@@ -1,0 +1,290 @@
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel as kafkaLogLevel, type Consumer, type Producer } from 'kafkajs';
+import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batcher.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { RegistrySchemaCodec, parseSchema, type SchemaCodec } from '../core/schema-codec.js';
+import { loadSchema, valueSubject } from '../core/schemas.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
+import { ConsumerRunner } from '../ingest/consumer-runner.js';
+import { RecordProcessor, type IngestEvents } from '../ingest/record-processor.js';
+import { bucketEndMs, bucketStartMs } from '../inference/features/bucket-clock.js';
+import type { PrimaryModel } from '../inference/forecast.js';
+import { Forecaster, type FallbackModel } from '../inference/forecaster.js';
+import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
+import type { Config } from '../ops/config.js';
+import { startHealthServer } from '../ops/health-server.js';
+import type { Logger } from '../ops/logger.js';
+import { PipelineMetrics } from '../ops/metrics.js';
+import { AlertPublisher } from '../publish/alert-publisher.js';
+import { DeadLetterPublisher } from '../publish/dead-letter-publisher.js';
+import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publisher.js';
+import { Catalog } from '../state/catalog.js';
+import { RedisStateStore } from '../state/redis-state-store.js';
+import type { StateStore } from '../state/state-types.js';
+import { loadFallbackModel, loadPrimaryModel } from './models.js';
+
+/** Stage event emitters; metrics, logs and the demo summary subscribe to them. */
+export interface ProcessorEmitters {
+  ingest: TypedEmitter<IngestEvents>;
+  batching: TypedEmitter<BatchingEvents>;
+  inference: TypedEmitter<InferenceEvents>;
+  publish: TypedEmitter<PublishEvents>;
+}
+
+export interface ProcessorDeps {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  /** Start the consumer (false: only the forecasting path, for `refresh`). */
+  consume?: boolean;
+}
+
+/**
+ * The one place that constructs and wires the pipeline: Kafka, registry, Redis, model,
+ * stages, metrics and probes. Components get their collaborators passed in. start() and
+ * stop() are idempotent; stop() runs in reverse order: stop consuming, drain the batcher
+ * (publish what was affected, commit it), then close producer, model and Redis.
+ */
+export class Processor {
+  readonly events: ProcessorEmitters = {
+    ingest: new TypedEmitter(),
+    batching: new TypedEmitter(),
+    inference: new TypedEmitter(),
+    publish: new TypedEmitter(),
+  };
+  readonly config: Config;
+  readonly catalog = new Catalog();
+  readonly metrics: PipelineMetrics;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #consume: boolean;
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  #kafka!: Kafka;
+  #producer!: Producer;
+  #consumer: Consumer | null = null;
+  #redis!: Redis;
+  #store!: StateStore;
+  #codec!: SchemaCodec;
+  #model: PrimaryModel | null = null;
+  #guard: ModelGuard | null = null;
+  #forecaster!: Forecaster;
+  #publisher!: ForecastPublisher;
+  #batcher!: AffectedBatcher;
+  #runner: ConsumerRunner | null = null;
+  #health: Server | null = null;
+  #catalogTimer: NodeJS.Timeout | null = null;
+  #startPromise: Promise<void> | null = null;
+  #stopPromise: Promise<void> | null = null;
+
+  constructor(deps: ProcessorDeps) {
+    this.config = deps.config;
+    this.#log = deps.log;
+    this.#clock = deps.clock ?? systemClock;
+    this.#consume = deps.consume ?? true;
+    this.metrics = new PipelineMetrics(this.events);
+    this.#logEvents();
+  }
+
+  get forecaster(): Forecaster {
+    return this.#forecaster;
+  }
+
+  get publisher(): ForecastPublisher {
+    return this.#publisher;
+  }
+
+  get store(): StateStore {
+    return this.#store;
+  }
+
+  start(): Promise<void> {
+    this.#startPromise ??= this.#start();
+    return this.#startPromise;
+  }
+
+  stop(): Promise<void> {
+    this.#stopPromise ??= this.#stop();
+    return this.#stopPromise;
+  }
+
+  async #start(): Promise<void> {
+    const c = this.config;
+    this.#state = 'starting';
+    this.#kafka = new Kafka({
+      clientId: c.kafkaClientId,
+      brokers: c.kafkaBrokers,
+      logLevel: kafkaLogLevel.WARN,
+      logCreator: () => (entry) => this.#log.warn({ kafka: entry.namespace, ...entry.log }, String(entry.log.message)),
+    });
+    // idempotent producer: a retried send cannot duplicate a forecast on the broker
+    this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.#producer.connect();
+
+    this.#redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true });
+    await this.#redis.connect();
+    const bucketMs = bucketEndMs(0, c.bucketSize) - bucketStartMs(0, c.bucketSize);
+    this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs });
+    await this.reloadCatalog();
+    this.#catalogTimer = setInterval(() => void this.reloadCatalog().catch((err: Error) => this.#log.warn({ err }, 'catalog reload failed')), 15_000);
+    this.#catalogTimer.unref();
+
+    this.#codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    const forecastEncoder = await this.#codec.encoder(valueSubject(c.topicForecasts), loadSchema('forecast-updated'));
+    const alertEncoder = await this.#codec.encoder(valueSubject(c.topicAlerts), loadSchema('alert'));
+
+    this.#model = await loadPrimaryModel(c, this.#log);
+    const fallback: FallbackModel = loadFallbackModel();
+    this.#guard = new ModelGuard({
+      model: this.#model,
+      timeoutMs: c.modelTimeoutMs,
+      errorThresholdPercentage: c.breakerErrorPercent,
+      resetTimeoutMs: c.breakerResetMs,
+      volumeThreshold: c.breakerVolume,
+      driftPsiThreshold: c.driftPsiThreshold,
+      driftWindow: c.driftWindow,
+      events: this.events.inference,
+    });
+    this.#forecaster = new Forecaster({
+      store: this.#store,
+      catalog: this.catalog,
+      guard: this.#guard,
+      fallback,
+      bucketSize: c.bucketSize,
+      clock: this.#clock,
+      events: this.events.inference,
+    });
+    this.#publisher = new ForecastPublisher(this.#producer, c.topicForecasts, forecastEncoder, this.events.publish);
+    const alerts = new AlertPublisher(this.#producer, c.topicAlerts, alertEncoder, this.events.publish, () => this.#clock.now());
+    this.#wireAlerts(alerts);
+    void alerts
+      .publish({ kind: 'model-loaded', severity: 'info', details: { model: this.#model.name, version: this.#model.version, provider: this.#model.provider } })
+      .catch((err: Error) => this.#log.warn({ err }, 'alert not sent'));
+
+    this.#batcher = new AffectedBatcher({
+      maxSize: c.batchMaxSize,
+      maxDelayMs: c.batchMaxDelayMs,
+      capacity: c.batchCapacity,
+      maxInFlight: c.batchMaxInFlight,
+      maxTriggers: c.triggersPerForecast,
+      clock: this.#clock,
+      events: this.events.batching,
+      handle: async (batch) => {
+        const forecasts = await this.#forecaster.forecast(batch);
+        const oldest = batch.reduce((m, b) => Math.min(m, b.enqueuedAt), Number.POSITIVE_INFINITY);
+        await this.#publisher.publish(forecasts, Number.isFinite(oldest) ? this.#clock.now() - oldest : null);
+      },
+    });
+
+    if (c.metricsPort > 0) this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource());
+
+    if (this.#consume) {
+      const processor = new RecordProcessor({
+        codec: this.#codec,
+        readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')) },
+        topics: { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather },
+        catalog: this.catalog,
+        store: this.#store,
+        deadLetters: new DeadLetterPublisher(this.#producer, c.topicDeadLetter, this.events.publish),
+        policy: c.badInputPolicy,
+        bucketSize: c.bucketSize,
+        maxFutureMs: c.maxFutureMs,
+        clock: this.#clock,
+        events: this.events.ingest,
+      });
+      this.#consumer = this.#kafka.consumer({ groupId: c.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
+      this.#runner = new ConsumerRunner({
+        consumer: this.#consumer,
+        topics: [c.topicSales, c.topicPromotions, c.topicWeather],
+        processor,
+        batcher: this.#batcher,
+        chunkSize: 2_000,
+        partitionsConsumedConcurrently: c.inputPartitions * 3,
+        heartbeatMs: 2_000,
+        fromBeginning: c.fromBeginning,
+      });
+      await this.#runner.start();
+    }
+    this.#state = 'running';
+    this.#log.info(
+      { model: this.#model.name, version: this.#model.version, executionProvider: this.#model.provider, series: this.catalog.size, consume: this.#consume },
+      'forecast-stream processor started',
+    );
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#startPromise) await this.#startPromise.catch(() => undefined);
+    this.#state = 'stopping';
+    await this.#runner?.stop().catch((err: Error) => this.#log.warn({ err }, 'consumer stop failed'));
+    await this.#batcher?.stop().catch((err: Error) => this.#log.warn({ err }, 'batcher drain failed'));
+    if (this.#catalogTimer) clearInterval(this.#catalogTimer);
+    this.#guard?.shutdown();
+    await this.#producer?.disconnect().catch(() => undefined);
+    await this.#model?.close();
+    if (this.#redis) await this.#redis.quit().catch(() => undefined);
+    if (this.#health) await new Promise<void>((r) => this.#health!.close(() => r()));
+    this.#state = 'stopped';
+    this.#log.info('forecast-stream processor stopped');
+  }
+
+  async reloadCatalog(): Promise<void> {
+    for (const s of await this.#store.loadCatalog()) this.catalog.add(s);
+  }
+
+  /** Forecast every catalog series from state and publish (nightly or after a model change). */
+  async refreshAll(onProgress: (done: number, total: number) => void = () => undefined): Promise<number> {
+    const all = [...this.catalog.all()];
+    const size = this.config.batchMaxSize;
+    let done = 0;
+    const inFlight: Array<Promise<void>> = [];
+    for (let i = 0; i < all.length; i += size) {
+      const chunk = all.slice(i, i + size);
+      inFlight.push(
+        (async () => {
+          const forecasts = await this.#forecaster.forecastSeries(chunk);
+          await this.#publisher.publish(forecasts);
+          done += chunk.length;
+          onProgress(done, all.length);
+        })(),
+      );
+      // two batches in flight: read + infer of one overlaps publish of the other
+      if (inFlight.length >= 2) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    return all.length;
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      state: this.#state,
+      model: this.#model ? { name: this.#model.name, version: this.#model.version, executionProvider: this.#model.provider } : null,
+      breaker: this.#guard?.state ?? null,
+      driftPsi: this.#guard?.lastPsi ?? null,
+      batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,
+      series: this.catalog.size,
+    };
+  }
+
+  #healthSource() {
+    return {
+      live: () => this.#state !== 'stopped',
+      ready: () => this.#state === 'running',
+      status: () => this.status(),
+    };
+  }
+
+  #wireAlerts(alerts: AlertPublisher): void {
+    const send = (kind: string, severity: 'info' | 'warning' | 'critical', details: Record<string, string>) =>
+      void alerts.publish({ kind, severity, details }).catch((err: Error) => this.#log.warn({ err, kind }, 'alert not sent'));
+    this.events.inference.on('breaker-state', ({ state, reason }) => send(`breaker-${state}`, state === 'open' ? 'critical' : 'info', { reason }));
+    this.events.inference.on('drift', ({ psi, threshold }) => send('drift', 'warning', { psi: psi.toFixed(4), threshold: String(threshold) }));
+  }
+
+  #logEvents(): void {
+    const log = this.#log;
+    this.events.ingest.on('record-rejected', (e) => log.warn(e, 'bad input record'));
+    this.events.inference.on('breaker-state', (e) => log.warn(e, `breaker ${e.state}`));
+    this.events.inference.on('drift', (e) => log.warn(e, 'model output drift'));
+    this.events.inference.on('primary-failed', (e) => log.warn(e, 'primary model call failed; fallback served'));
+  }
+}

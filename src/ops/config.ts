@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ForecastError } from '../core/errors.js';
+
+/**
+ * Every setting of the processor, with its default, in one schema. Parsed once at
+ * start-up (environment, then an optional JSON file, then CLI overrides), frozen, and
+ * passed down; nothing else reads process.env. Each field documents its env variable.
+ */
+const csv = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean)));
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+
+export const configSchema = z
+  .object({
+    /** FS_KAFKA_BROKERS (or KAFKA_BROKERS): comma-separated host:port list. */
+    kafkaBrokers: csv.default(['127.0.0.1:9092']),
+    /** FS_KAFKA_CLIENT_ID */
+    kafkaClientId: z.string().min(1).default('forecast-stream'),
+    /** FS_GROUP_ID: the consumer group over the three input topics. */
+    groupId: z.string().min(1).default('forecast-stream'),
+    /** FS_TOPIC_SALES / _PROMOTIONS / _WEATHER / _FORECASTS / _ALERTS / _DEAD_LETTER */
+    topicSales: z.string().min(1).default('sales'),
+    topicPromotions: z.string().min(1).default('promotions'),
+    topicWeather: z.string().min(1).default('weather'),
+    topicForecasts: z.string().min(1).default('forecast-updated'),
+    topicAlerts: z.string().min(1).default('alerts'),
+    topicDeadLetter: z.string().min(1).default('dead-letter'),
+    /** FS_INPUT_PARTITIONS: partitions of each input topic created by `setup`. */
+    inputPartitions: int(1, 1024).default(6),
+    /** FS_OUTPUT_PARTITIONS: partitions of forecast-updated created by `setup`. */
+    outputPartitions: int(1, 1024).default(6),
+    /** FS_SCHEMA_REGISTRY_URL (or SCHEMA_REGISTRY_URL): Confluent-compatible API base. */
+    schemaRegistryUrl: z.string().url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+    /** FS_REDIS_URL (or REDIS_URL) */
+    redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
+    /** FS_REDIS_PREFIX: first segment of every key (one module builds them all). */
+    redisPrefix: z.string().regex(/^[a-z0-9_-]+$/i).default('fs'),
+    /** FS_BUCKET: day | week (weeks end on Friday, as in the Walmart data). */
+    bucketSize: z.enum(['day', 'week']).default('week'),
+    /** FS_WINDOW_BUCKETS: buckets kept per series; events older than the window are dropped. */
+    windowBuckets: int(8, 4000).default(60),
+    /** FS_HORIZONS: future buckets forecast per series. */
+    horizons: int(1, 64).default(4),
+    /** FS_MAX_FUTURE_MS: sales/promotion event times further ahead of the wall clock are invalid. */
+    maxFutureMs: int(0).default(2 * 86_400_000),
+    /** FS_BATCH_MAX_SIZE: series per inference batch. */
+    batchMaxSize: int(1, 65_536).default(1024),
+    /** FS_BATCH_MAX_DELAY_MS: longest an affected series waits before its batch flushes. */
+    batchMaxDelayMs: int(0, 60_000).default(10),
+    /** FS_BATCH_CAPACITY: pending series at most; consumers pause (backpressure) above it. */
+    batchCapacity: int(1).default(100_000),
+    /** FS_BATCH_MAX_IN_FLIGHT: batches being forecast/published at once. */
+    batchMaxInFlight: int(1, 64).default(2),
+    /** FS_ENGINES_DIR: folder of engines/<model>/<version>/. */
+    enginesDir: z.string().min(1).default('engines'),
+    /** FS_MODEL: model name in enginesDir ('' = the only/first one). */
+    modelName: z.string().default(''),
+    /** FS_MODEL_VERSION: version folder ('latest' = highest). */
+    modelVersion: z.string().min(1).default('latest'),
+    /** FS_MODEL_TIMEOUT_MS: a primary inference call slower than this counts as a failure. */
+    modelTimeoutMs: int(1).default(2_000),
+    /** FS_INFERENCE_THREADS: onnxruntime intra-op threads in the inference worker. */
+    inferenceThreads: int(1, 256).default(1),
+    /** FS_EXECUTION_PROVIDERS: ordered list, CPU last, e.g. "cuda,cpu". */
+    executionProviders: csv.pipe(z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).min(1)).default(['cpu']),
+    /** FS_GPU_DEVICE_ID */
+    gpuDeviceId: int(0, 64).default(0),
+    /** FS_GPU_FP16: let TensorRT build FP16 engines. */
+    gpuFp16: bool.default(false),
+    /** FS_BREAKER_ERROR_PERCENT: failure share (%) in the rolling window that opens the breaker. */
+    breakerErrorPercent: int(1, 100).default(50),
+    /** FS_BREAKER_RESET_MS: time open before a trial call (half-open). */
+    breakerResetMs: int(100).default(30_000),
+    /** FS_BREAKER_VOLUME: calls in the window before the breaker may open. */
+    breakerVolume: int(0).default(3),
+    /** FS_DRIFT_PSI: population stability index of p50/scale above which the output has drifted. */
+    driftPsiThreshold: z.coerce.number().positive().default(0.25),
+    /** FS_DRIFT_WINDOW: recent primary outputs compared with the model's reference distribution. */
+    driftWindow: int(100).default(5_000),
+    /** FS_BAD_INPUT: dlq (dead-letter and go on) | skip (count and go on) | fail (stop the consumer). */
+    badInputPolicy: z.enum(['dlq', 'skip', 'fail']).default('dlq'),
+    /** FS_METRICS_PORT: Prometheus /metrics and /healthz, /readyz; 0 turns the server off. */
+    metricsPort: int(0, 65_535).default(9464),
+    /** FS_LOG_LEVEL */
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** FS_FROM_BEGINNING: a new consumer group starts at the earliest offsets (false: latest). */
+    fromBeginning: bool.default(true),
+    /** FS_TRIGGERS_PER_FORECAST: input offsets listed in a forecast's provenance, newest first. */
+    triggersPerForecast: int(1, 100).default(8),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.windowBuckets < 52 + c.horizons + 1 && c.bucketSize === 'week') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windowBuckets'],
+        message: `windowBuckets (${c.windowBuckets}) must cover a season plus horizons (bucketSize=week needs >= ${53 + c.horizons})`,
+      });
+    }
+    if (c.executionProviders.at(-1) !== 'cpu') {
+      ctx.addIssue({ code: 'custom', path: ['executionProviders'], message: 'executionProviders must end with cpu (the fallback when a GPU provider cannot load)' });
+    }
+    if (c.batchCapacity < c.batchMaxSize) {
+      ctx.addIssue({ code: 'custom', path: ['batchCapacity'], message: `batchCapacity (${c.batchCapacity}) must be >= batchMaxSize (${c.batchMaxSize})` });
+    }
+    const topics = [c.topicSales, c.topicPromotions, c.topicWeather, c.topicForecasts, c.topicAlerts, c.topicDeadLetter];
+    if (new Set(topics).size !== topics.length) {
+      ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the six topic names (topicSales, topicPromotions, topicWeather, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable for each setting. */
+export const ENV_NAMES: Record<keyof Config, string[]> = {
+  kafkaBrokers: ['FS_KAFKA_BROKERS', 'KAFKA_BROKERS'],
+  kafkaClientId: ['FS_KAFKA_CLIENT_ID'],
+  groupId: ['FS_GROUP_ID'],
+  topicSales: ['FS_TOPIC_SALES'],
+  topicPromotions: ['FS_TOPIC_PROMOTIONS'],
+  topicWeather: ['FS_TOPIC_WEATHER'],
+  topicForecasts: ['FS_TOPIC_FORECASTS'],
+  topicAlerts: ['FS_TOPIC_ALERTS'],
+  topicDeadLetter: ['FS_TOPIC_DEAD_LETTER'],
+  inputPartitions: ['FS_INPUT_PARTITIONS'],
+  outputPartitions: ['FS_OUTPUT_PARTITIONS'],
+  schemaRegistryUrl: ['FS_SCHEMA_REGISTRY_URL', 'SCHEMA_REGISTRY_URL'],
+  redisUrl: ['FS_REDIS_URL', 'REDIS_URL'],
+  redisPrefix: ['FS_REDIS_PREFIX'],
+  bucketSize: ['FS_BUCKET'],
+  windowBuckets: ['FS_WINDOW_BUCKETS'],
+  horizons: ['FS_HORIZONS'],
+  maxFutureMs: ['FS_MAX_FUTURE_MS'],
+  batchMaxSize: ['FS_BATCH_MAX_SIZE'],
+  batchMaxDelayMs: ['FS_BATCH_MAX_DELAY_MS'],
+  batchCapacity: ['FS_BATCH_CAPACITY'],
+  batchMaxInFlight: ['FS_BATCH_MAX_IN_FLIGHT'],
+  enginesDir: ['FS_ENGINES_DIR'],
+  modelName: ['FS_MODEL'],
+  modelVersion: ['FS_MODEL_VERSION'],
+  modelTimeoutMs: ['FS_MODEL_TIMEOUT_MS'],
+  inferenceThreads: ['FS_INFERENCE_THREADS'],
+  executionProviders: ['FS_EXECUTION_PROVIDERS'],
+  gpuDeviceId: ['FS_GPU_DEVICE_ID'],
+  gpuFp16: ['FS_GPU_FP16'],
+  breakerErrorPercent: ['FS_BREAKER_ERROR_PERCENT'],
+  breakerResetMs: ['FS_BREAKER_RESET_MS'],
+  breakerVolume: ['FS_BREAKER_VOLUME'],
+  driftPsiThreshold: ['FS_DRIFT_PSI'],
+  driftWindow: ['FS_DRIFT_WINDOW'],
+  badInputPolicy: ['FS_BAD_INPUT'],
+  metricsPort: ['FS_METRICS_PORT'],
+  logLevel: ['FS_LOG_LEVEL'],
+  triggersPerForecast: ['FS_TRIGGERS_PER_FORECAST'],
+  fromBeginning: ['FS_FROM_BEGINNING'],
+};
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  file?: string | undefined;
+  overrides?: ConfigInput;
+}
+
+/** Environment, then the file, then overrides; the later source wins. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, names] of Object.entries(ENV_NAMES)) {
+    const name = names.find((n) => env[n] !== undefined && env[n] !== '');
+    if (name) fromEnv[key] = env[name];
+  }
+  let fromFile: Record<string, unknown> = {};
+  if (options.file) {
+    try {
+      fromFile = JSON.parse(readFileSync(options.file, 'utf8')) as Record<string, unknown>;
+    } catch (cause) {
+      throw new ForecastError('CONFIG_INVALID', `config file ${options.file} is not readable JSON: ${(cause as Error).message}`, { cause });
+    }
+  }
+  const merged = { ...fromEnv, ...fromFile, ...(options.overrides ?? {}) };
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const envs = ENV_NAMES[key as keyof Config];
+      const where = envs ? ` (env ${envs.join(' or ')})` : '';
+      return `  - ${key || '(config)'}${where}: ${issue.message}`;
+    });
+    throw new ForecastError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TypedEmitter } from '../core/typed-emitter.js';
+import type { BatchingEvents } from '../batching/affected-batcher.js';
+import type { IngestEvents } from '../ingest/record-processor.js';
+import type { InferenceEvents } from '../inference/model-guard.js';
+import type { PublishEvents } from '../publish/forecast-publisher.js';
+
+export interface PipelineEmitters {
+  ingest: TypedEmitter<IngestEvents>;
+  batching: TypedEmitter<BatchingEvents>;
+  inference: TypedEmitter<InferenceEvents>;
+  publish: TypedEmitter<PublishEvents>;
+}
+
+/**
+ * Prometheus metrics. Stages only emit events; this module subscribes and counts
+ * (kafkajs instrumentation-event style), so no stage imports prom-client.
+ */
+export class PipelineMetrics {
+  readonly registry = new Registry();
+  readonly recordsIn: Counter<'topic'>;
+  readonly rejected: Counter<'topic' | 'code'>;
+  readonly tooOld: Counter;
+  readonly duplicates: Counter;
+  readonly forecasts: Counter<'source'>;
+  readonly batchSize: Histogram;
+  readonly batchDuration: Histogram;
+  readonly eventToForecast: Histogram;
+  readonly inferenceDuration: Histogram<'source'>;
+  readonly pending: Gauge;
+  readonly breakerOpen: Gauge;
+  readonly driftPsi: Gauge;
+  readonly backpressure: Counter;
+  readonly alerts: Counter<'kind'>;
+
+  constructor(e: PipelineEmitters) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: 'forecast_stream_' });
+    this.recordsIn = new Counter({ name: 'forecast_stream_records_total', help: 'Input records ingested', labelNames: ['topic'], registers: [r] });
+    this.rejected = new Counter({ name: 'forecast_stream_records_rejected_total', help: 'Bad input records (dead-lettered or skipped)', labelNames: ['topic', 'code'], registers: [r] });
+    this.tooOld = new Counter({ name: 'forecast_stream_sales_too_old_total', help: 'Sales events older than the window, dropped', registers: [r] });
+    this.duplicates = new Counter({ name: 'forecast_stream_sales_duplicate_total', help: 'Sales events already applied (replays)', registers: [r] });
+    this.forecasts = new Counter({ name: 'forecast_stream_forecasts_total', help: 'Forecasts published', labelNames: ['source'], registers: [r] });
+    this.batchSize = new Histogram({ name: 'forecast_stream_batch_size', help: 'Series per inference batch', buckets: [1, 8, 32, 128, 512, 1024, 4096, 16384], registers: [r] });
+    this.batchDuration = new Histogram({ name: 'forecast_stream_batch_seconds', help: 'Read + infer + publish time of a batch', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [r] });
+    this.eventToForecast = new Histogram({ name: 'forecast_stream_queue_to_publish_seconds', help: 'From a series entering the batcher to its forecast being acknowledged', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [r] });
+    this.inferenceDuration = new Histogram({ name: 'forecast_stream_inference_seconds', help: 'Model time per batch', labelNames: ['source'], buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [r] });
+    this.pending = new Gauge({ name: 'forecast_stream_batch_pending', help: 'Affected series waiting for a batch', registers: [r] });
+    this.breakerOpen = new Gauge({ name: 'forecast_stream_breaker_open', help: '1 while the primary model breaker is open (fallback serving), 0.5 half-open', registers: [r] });
+    this.driftPsi = new Gauge({ name: 'forecast_stream_drift_psi', help: 'Last PSI of primary p50/scale vs the reference', registers: [r] });
+    this.backpressure = new Counter({ name: 'forecast_stream_backpressure_total', help: 'Times an add waited for room in the batcher', registers: [r] });
+    this.alerts = new Counter({ name: 'forecast_stream_alerts_total', help: 'Alerts published', labelNames: ['kind'], registers: [r] });
+
+    e.ingest.on('records-processed', ({ topic, count }) => this.recordsIn.inc({ topic }, count));
+    e.ingest.on('record-rejected', ({ topic, code }) => this.rejected.inc({ topic, code }));
+    e.ingest.on('sales-too-old', () => this.tooOld.inc());
+    e.ingest.on('sales-duplicate', () => this.duplicates.inc());
+    e.batching.on('batch-started', ({ size, pending }) => {
+      this.batchSize.observe(size);
+      this.pending.set(pending);
+    });
+    e.batching.on('batch-completed', ({ durationMs }) => this.batchDuration.observe(durationMs / 1000));
+    e.batching.on('backpressure', () => this.backpressure.inc());
+    e.inference.on('inference', ({ durationMs, source }) => this.inferenceDuration.observe({ source }, durationMs / 1000));
+    e.inference.on('breaker-state', ({ state }) => this.breakerOpen.set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0));
+    e.inference.on('drift', ({ psi }) => this.driftPsi.set(psi));
+    e.publish.on('forecasts-published', ({ primary, fallback, oldestEnqueueMs }) => {
+      this.forecasts.inc({ source: 'primary' }, primary);
+      this.forecasts.inc({ source: 'fallback' }, fallback);
+      if (oldestEnqueueMs !== null) this.eventToForecast.observe(oldestEnqueueMs / 1000);
+    });
+    e.publish.on('alert-published', ({ kind }) => this.alerts.inc({ kind }));
+  }
+}

@@ -1,0 +1,69 @@
+import type { SeriesInfo } from './state-types.js';
+
+/**
+ * In-process index of the catalog (Redis holds the source of truth): validation asks
+ * whether a series or store exists, fan-out asks which series a promotion or weather
+ * report touches. Lookups are O(1) maps so a 20,000-series promotion fans out in ms.
+ */
+export class Catalog {
+  readonly #byId = new Map<string, SeriesInfo>();
+  readonly #byStore = new Map<string, SeriesInfo[]>();
+  readonly #byStoreCategory = new Map<string, SeriesInfo[]>();
+  readonly #storesByRegion = new Map<string, Set<string>>();
+
+  constructor(series: Iterable<SeriesInfo> = []) {
+    for (const s of series) this.add(s);
+  }
+
+  add(s: SeriesInfo): void {
+    if (this.#byId.has(s.seriesId)) return;
+    this.#byId.set(s.seriesId, s);
+    push(this.#byStore, s.store, s);
+    push(this.#byStoreCategory, `${s.store}\u0000${s.category}`, s);
+    let stores = this.#storesByRegion.get(s.region);
+    if (!stores) this.#storesByRegion.set(s.region, (stores = new Set()));
+    stores.add(s.store);
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  series(seriesId: string): SeriesInfo | undefined {
+    return this.#byId.get(seriesId);
+  }
+
+  hasStore(store: string): boolean {
+    return this.#byStore.has(store);
+  }
+
+  hasRegion(region: string): boolean {
+    return this.#storesByRegion.has(region);
+  }
+
+  seriesOfStore(store: string): readonly SeriesInfo[] {
+    return this.#byStore.get(store) ?? [];
+  }
+
+  seriesOfStoreCategory(store: string, category: string): readonly SeriesInfo[] {
+    return this.#byStoreCategory.get(`${store}\u0000${category}`) ?? [];
+  }
+
+  storesOfRegion(region: string): readonly string[] {
+    return [...(this.#storesByRegion.get(region) ?? [])];
+  }
+
+  all(): IterableIterator<SeriesInfo> {
+    return this.#byId.values();
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+export function seriesIdOf(store: string, item: string): string {
+  return `${store}-${item}`;
+}

@@ -1,0 +1,20 @@
+/**
+ * The Redis calls the state store makes, and nothing more (so a fake or another client
+ * can stand in). ioredis' `Redis` and `Cluster` satisfy it.
+ */
+export interface RedisPipeline {
+  hgetall(key: string): RedisPipeline;
+  hset(key: string, ...fieldValues: string[]): RedisPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+  [script: string]: unknown;
+}
+
+export interface RedisClient {
+  pipeline(): RedisPipeline;
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  hgetall(key: string): Promise<Record<string, string>>;
+  scan(cursor: string | number, ...args: Array<string | number>): Promise<[string, string[]]>;
+  type(key: string): Promise<string>;
+  zrange(key: string, start: number, stop: number, withScores: 'WITHSCORES'): Promise<string[]>;
+  quit(): Promise<unknown>;
+}

@@ -1,0 +1,206 @@
+import type { PromotionSpan, SeriesSnapshot, WeatherPoint } from '../inference/series-snapshot.js';
+import { ForecastError } from '../core/errors.js';
+import { KeyBuilder } from './keys.js';
+import { LUA_SCRIPTS } from './lua-scripts.js';
+import { canonicalPromotion, canonicalWeather, mergeWeather, parseWeather } from './state-codec.js';
+import type { RedisClient, RedisPipeline } from './redis-client.js';
+import {
+  promotionCovers,
+  type ApplyOutcome,
+  type PromotionUpdate,
+  type SalesUpdate,
+  type SeriesInfo,
+  type StateStore,
+  type StoredPromotion,
+  type StoredWeather,
+  type WeatherUpdate,
+} from './state-types.js';
+
+export interface RedisStateStoreOptions {
+  client: RedisClient;
+  prefix: string;
+  /** Buckets kept per series window. */
+  windowBuckets: number;
+  /** Bucket length in ms (ended promotions older than the window are pruned with it). */
+  bucketMs: number;
+}
+
+const OUTCOME: Record<string, ApplyOutcome> = { '1': 'applied', '0': 'duplicate', '-1': 'too-old' };
+
+/** Production state store: Lua updates and one pipelined read per batch. */
+export class RedisStateStore implements StateStore {
+  readonly keys: KeyBuilder;
+  readonly #client: RedisClient;
+  readonly #window: number;
+  readonly #bucketMs: number;
+
+  constructor(options: RedisStateStoreOptions) {
+    this.#client = options.client;
+    this.keys = new KeyBuilder(options.prefix);
+    this.#window = options.windowBuckets;
+    this.#bucketMs = options.bucketMs;
+    for (const script of Object.values(LUA_SCRIPTS)) {
+      options.client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+  }
+
+  async putCatalog(series: readonly SeriesInfo[]): Promise<void> {
+    const chunk = 5_000;
+    for (let i = 0; i < series.length; i += chunk) {
+      const args: string[] = [];
+      for (const s of series.slice(i, i + chunk)) {
+        args.push(s.seriesId, JSON.stringify({ store: s.store, item: s.item, category: s.category, region: s.region }));
+      }
+      await this.#exec(this.#client.pipeline().hset(this.keys.catalog(), ...args));
+    }
+  }
+
+  async loadCatalog(): Promise<SeriesInfo[]> {
+    const all = await this.#client.hgetall(this.keys.catalog());
+    return Object.entries(all).map(([seriesId, json]) => ({ seriesId, ...(JSON.parse(json) as Omit<SeriesInfo, 'seriesId'>) }));
+  }
+
+  async applySales(updates: readonly SalesUpdate[]): Promise<ApplyOutcome[]> {
+    if (updates.length === 0) return [];
+    const p = this.#client.pipeline();
+    for (const u of updates) {
+      script(p, LUA_SCRIPTS.applySales.command)(
+        this.keys.sales(u.seriesId),
+        this.keys.seenSales(u.seriesId),
+        u.eventId,
+        String(u.bucket),
+        String(u.quantity),
+        String(this.#window),
+        String(u.eventTimeMs),
+      );
+    }
+    return (await this.#exec(p)).map((r) => OUTCOME[String(r)] ?? 'applied');
+  }
+
+  async applyPromotions(updates: readonly PromotionUpdate[]): Promise<ApplyOutcome[]> {
+    if (updates.length === 0) return [];
+    const p = this.#client.pipeline();
+    for (const u of updates) {
+      const pruneBefore = u.promotion.startMs - this.#window * this.#bucketMs;
+      script(p, LUA_SCRIPTS.applyPromotion.command)(
+        this.keys.storePromotions(u.store),
+        u.promotion.promotionId,
+        canonicalPromotion(u.promotion),
+        String(u.promotion.eventTime),
+        String(pruneBefore),
+      );
+    }
+    return (await this.#exec(p)).map((r) => (String(r) === '1' ? 'applied' : 'duplicate'));
+  }
+
+  async applyWeather(updates: readonly WeatherUpdate[]): Promise<ApplyOutcome[]> {
+    if (updates.length === 0) return [];
+    const p = this.#client.pipeline();
+    for (const u of updates) {
+      script(p, LUA_SCRIPTS.applyWeather.command)(
+        this.keys.weather(u.scope, u.location),
+        String(u.bucket),
+        canonicalWeather(u.weather),
+        String(u.weather.rank),
+        String(u.weather.eventTime),
+        String(u.bucket - this.#window),
+      );
+    }
+    return (await this.#exec(p)).map((r) => (String(r) === '1' ? 'applied' : 'duplicate'));
+  }
+
+  async readSnapshots(series: readonly SeriesInfo[]): Promise<SeriesSnapshot[]> {
+    if (series.length === 0) return [];
+    const stores = [...new Set(series.map((s) => s.store))];
+    const regions = [...new Set(series.map((s) => s.region))];
+    const p = this.#client.pipeline();
+    for (const s of series) p.hgetall(this.keys.sales(s.seriesId));
+    for (const st of stores) p.hgetall(this.keys.storePromotions(st)).hgetall(this.keys.weather('store', st));
+    for (const r of regions) p.hgetall(this.keys.weather('region', r));
+    const results = (await this.#exec(p)) as Array<Record<string, string>>;
+
+    const promos = new Map<string, StoredPromotion[]>();
+    const storeWeather = new Map<string, Map<number, WeatherPoint>>();
+    const regionWeather = new Map<string, Map<number, WeatherPoint>>();
+    let at = series.length;
+    for (const st of stores) {
+      promos.set(st, Object.values(results[at++] ?? {}).map((j) => JSON.parse(j) as StoredPromotion));
+      storeWeather.set(st, parseWeather(results[at++] ?? {}));
+    }
+    for (const r of regions) regionWeather.set(r, parseWeather(results[at++] ?? {}));
+
+    return series.map((s, i) => {
+      const raw = results[i] ?? {};
+      const sales = new Map<number, number>();
+      let last: number | null = null;
+      for (const field in raw) {
+        if (field.charCodeAt(0) === 95 /* _ */) {
+          if (field === '_max') last = Number(raw[field]);
+          continue;
+        }
+        sales.set(Number(field), Number(raw[field]));
+      }
+      const spans: PromotionSpan[] = [];
+      for (const p of promos.get(s.store) ?? []) {
+        if (promotionCovers(p, s)) {
+          spans.push({ promotionId: p.promotionId, startMs: p.startMs, endMs: p.endMs, depth: p.depth, markdown: p.markdown });
+        }
+      }
+      return {
+        seriesId: s.seriesId,
+        store: s.store,
+        item: s.item,
+        category: s.category,
+        region: s.region,
+        sales,
+        lastSalesBucket: last,
+        promotions: spans,
+        weather: mergeWeather(storeWeather.get(s.store), regionWeather.get(s.region)),
+      };
+    });
+  }
+
+  async dump(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    let cursor = '0';
+    const keys: string[] = [];
+    do {
+      const [next, batch] = await this.#client.scan(cursor, 'MATCH', this.keys.all(), 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    for (const key of keys.sort()) {
+      const type = await this.#client.type(key);
+      if (type === 'hash') out[key] = sortObject(await this.#client.hgetall(key));
+      else if (type === 'zset') out[key] = await this.#client.zrange(key, 0, -1, 'WITHSCORES');
+      else out[key] = type;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.#client.quit();
+  }
+
+  async #exec(p: RedisPipeline): Promise<unknown[]> {
+    let res: Array<[Error | null, unknown]> | null;
+    try {
+      res = await p.exec();
+    } catch (cause) {
+      throw new ForecastError('STATE_UNAVAILABLE', `Redis pipeline failed: ${(cause as Error).message}`, { retriable: true, cause });
+    }
+    if (!res) throw new ForecastError('STATE_UNAVAILABLE', 'Redis pipeline was discarded', { retriable: true });
+    return res.map(([err, value]) => {
+      if (err) throw new ForecastError('STATE_UNAVAILABLE', `Redis command failed: ${err.message}`, { retriable: true, cause: err });
+      return value;
+    });
+  }
+}
+
+function script(p: RedisPipeline, name: string): (...args: string[]) => RedisPipeline {
+  return (p[name] as (...args: string[]) => RedisPipeline).bind(p);
+}
+
+function sortObject(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

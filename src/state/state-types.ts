@@ -1,0 +1,78 @@
+import type { SeriesSnapshot } from '../inference/series-snapshot.js';
+
+/** Catalog entry: what a series is and where it sells. */
+export interface SeriesInfo {
+  seriesId: string;
+  store: string;
+  item: string;
+  category: string;
+  region: string;
+}
+
+/** One sales event, bucketed, ready for the state update. */
+export interface SalesUpdate {
+  seriesId: string;
+  eventId: string;
+  bucket: number;
+  quantity: number;
+  eventTimeMs: number;
+}
+
+/** A promotion as stored per store (the coverage is re-checked per series on read). */
+export interface StoredPromotion {
+  promotionId: string;
+  kind: string;
+  items: string[];
+  categories: string[];
+  startMs: number;
+  endMs: number;
+  depth: number;
+  markdown: number;
+  eventTime: number;
+}
+
+export interface PromotionUpdate {
+  store: string;
+  promotion: StoredPromotion;
+}
+
+export interface StoredWeather {
+  /** 2 observation, 1 forecast: an observation wins. */
+  rank: number;
+  eventTime: number;
+  temperatureC: number | null;
+  precipitationMm: number | null;
+}
+
+export interface WeatherUpdate {
+  scope: 'store' | 'region';
+  location: string;
+  bucket: number;
+  weather: StoredWeather;
+}
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'too-old';
+
+/**
+ * The narrow state interface: only the calls the pipeline makes. Implemented by the
+ * Redis store (production) and the in-memory store (pipeline harness, unit tests); one
+ * contract suite runs against both.
+ */
+export interface StateStore {
+  putCatalog(series: readonly SeriesInfo[]): Promise<void>;
+  loadCatalog(): Promise<SeriesInfo[]>;
+  applySales(updates: readonly SalesUpdate[]): Promise<ApplyOutcome[]>;
+  applyPromotions(updates: readonly PromotionUpdate[]): Promise<ApplyOutcome[]>;
+  applyWeather(updates: readonly WeatherUpdate[]): Promise<ApplyOutcome[]>;
+  /** One round trip: everything the features of these series need. */
+  readSnapshots(series: readonly SeriesInfo[]): Promise<SeriesSnapshot[]>;
+  /** Canonical dump of all state (tests compare replays with it). */
+  dump(): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Does a stored promotion cover this series? Both lists empty = every item of the store. */
+export function promotionCovers(p: StoredPromotion, s: SeriesInfo): boolean {
+  if (p.items.length === 0 && p.categories.length === 0) return true;
+  return p.items.includes(s.item) || p.categories.includes(s.category);
+}

@@ -1,0 +1,50 @@
+import type { Admin } from 'kafkajs';
+import type { Config } from '../ops/config.js';
+import { loadSchema, valueSubject, type SchemaName } from '../core/schemas.js';
+import type { SchemaCodec } from '../core/schema-codec.js';
+
+/** Topic -> schema of its values (the dead-letter topic keeps original bytes: no schema). */
+export function topicSchemas(c: Config): Array<[string, SchemaName | null]> {
+  return [
+    [c.topicSales, 'sales'],
+    [c.topicPromotions, 'promotion'],
+    [c.topicWeather, 'weather'],
+    [c.topicForecasts, 'forecast-updated'],
+    [c.topicAlerts, 'alert'],
+    [c.topicDeadLetter, null],
+  ];
+}
+
+export interface SetupResult {
+  created: string[];
+  existing: string[];
+  subjects: string[];
+}
+
+/**
+ * Creates the project's topics (auto-creation is off on the broker) and registers every
+ * value schema with BACKWARD compatibility. Safe to run again: existing topics and
+ * identical schemas are left as they are.
+ */
+export async function setupTopics(admin: Admin, codec: SchemaCodec, c: Config): Promise<SetupResult> {
+  const existingTopics = new Set(await admin.listTopics());
+  const wanted = topicSchemas(c).map(([t]) => t);
+  const partitionsOf = (t: string) =>
+    t === c.topicForecasts ? c.outputPartitions : t === c.topicAlerts || t === c.topicDeadLetter ? 1 : c.inputPartitions;
+  const missing = wanted.filter((t) => !existingTopics.has(t));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: partitionsOf(topic), replicationFactor: 1 })),
+    });
+  }
+  const subjects: string[] = [];
+  for (const [topic, schema] of topicSchemas(c)) {
+    if (!schema) continue;
+    const subject = valueSubject(topic);
+    await codec.setCompatibility(subject, 'BACKWARD');
+    await codec.encoder(subject, loadSchema(schema));
+    subjects.push(subject);
+  }
+  return { created: missing, existing: wanted.filter((t) => existingTopics.has(t)), subjects };
+}
