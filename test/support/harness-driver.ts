@@ -1,0 +1,168 @@
+import { AffectedBatcher, type BatchingEvents } from '../../src/batching/affected-batcher.js';
+import { loadSchema } from '../../src/core/schemas.js';
+import { parseSchema } from '../../src/core/schema-codec.js';
+import { TypedEmitter } from '../../src/core/typed-emitter.js';
+import type { DeadLetter } from '../../src/ingest/dead-letter.js';
+import { deadLetterHeaders } from '../../src/ingest/dead-letter.js';
+import type { RawRecord } from '../../src/ingest/input-events.js';
+import { RecordProcessor, type IngestEvents } from '../../src/ingest/record-processor.js';
+import type { Forecast } from '../../src/inference/forecast.js';
+import { Forecaster, type FallbackModel } from '../../src/inference/forecaster.js';
+import { ModelGuard, type InferenceEvents } from '../../src/inference/model-guard.js';
+import { Catalog } from '../../src/state/catalog.js';
+import { MemoryStateStore } from '../../src/state/memory-state-store.js';
+import type { SeriesInfo } from '../../src/state/state-types.js';
+import type { InputRecord } from '../../src/tools/input-producer.js';
+import type { DeadLetterView, ForecastView, InputTopic, PipelineDriver } from '../scenarios/pipeline-driver.js';
+import { FakePrimaryModel, flatFallback } from './fake-models.js';
+import { InMemoryCodec } from './in-memory-codec.js';
+import { ManualClock, settle } from './manual-clock.js';
+
+const WEEK_MS = 7 * 86_400_000;
+const SCHEMA_OF = { sales: 'sales', promotions: 'promotion', weather: 'weather' } as const;
+
+/**
+ * The pipeline harness (Kafka Streams' TopologyTestDriver in spirit): ingest -> state ->
+ * batching -> inference -> publish, wired like main but with in-memory fakes for Kafka,
+ * the registry and Redis, and a manual clock. Records go in, forecasts come out, fast.
+ */
+export class HarnessDriver implements PipelineDriver {
+  readonly clock = new ManualClock(Date.now());
+  readonly codec = new InMemoryCodec();
+  readonly store = new MemoryStateStore({ windowBuckets: 60, bucketMs: WEEK_MS });
+  readonly catalog = new Catalog();
+  readonly model: FakePrimaryModel;
+  readonly events = {
+    ingest: new TypedEmitter<IngestEvents>(),
+    batching: new TypedEmitter<BatchingEvents>(),
+    inference: new TypedEmitter<InferenceEvents>(),
+  };
+  readonly published: Forecast[] = [];
+  readonly dead: DeadLetter[] = [];
+  readonly guard: ModelGuard;
+  readonly batcher: AffectedBatcher;
+  readonly processor: RecordProcessor;
+  readonly #offsets = new Map<string, number>();
+  readonly #pendingAdds: Array<Promise<void>> = [];
+
+  constructor(options: { model?: FakePrimaryModel; fallback?: FallbackModel; batchMaxSize?: number; batchMaxDelayMs?: number } = {}) {
+    this.model = options.model ?? new FakePrimaryModel();
+    this.guard = new ModelGuard({
+      model: this.model,
+      timeoutMs: 1_000,
+      errorThresholdPercentage: 50,
+      resetTimeoutMs: 60_000,
+      volumeThreshold: 2,
+      driftPsiThreshold: 0.25,
+      driftWindow: 100,
+      events: this.events.inference,
+    });
+    const forecaster = new Forecaster({
+      store: this.store,
+      catalog: this.catalog,
+      guard: this.guard,
+      fallback: options.fallback ?? flatFallback,
+      bucketSize: 'week',
+      clock: this.clock,
+      events: this.events.inference,
+    });
+    this.batcher = new AffectedBatcher({
+      maxSize: options.batchMaxSize ?? 64,
+      maxDelayMs: options.batchMaxDelayMs ?? 10,
+      capacity: 10_000,
+      maxInFlight: 2,
+      maxTriggers: 8,
+      clock: this.clock,
+      events: this.events.batching,
+      handle: async (batch) => {
+        this.published.push(...(await forecaster.forecast(batch)));
+      },
+    });
+    this.processor = new RecordProcessor({
+      codec: this.codec,
+      readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')) },
+      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather' },
+      catalog: this.catalog,
+      store: this.store,
+      deadLetters: { send: async (letters) => void this.dead.push(...letters) },
+      policy: 'dlq',
+      bucketSize: 'week',
+      maxFutureMs: 2 * 86_400_000,
+      clock: this.clock,
+      events: this.events.ingest,
+    });
+  }
+
+  async loadCatalog(series: SeriesInfo[]): Promise<void> {
+    await this.store.putCatalog(series);
+    for (const s of series) this.catalog.add(s);
+  }
+
+  async send(records: InputRecord[]): Promise<void> {
+    const raw: RawRecord[] = [];
+    for (const r of records) {
+      const enc = await this.codec.encoder(`${r.topic}-value`, loadSchema(SCHEMA_OF[r.topic]));
+      raw.push(this.#raw(r.topic, enc(r.value)));
+    }
+    await this.#process(raw);
+  }
+
+  async sendRaw(topic: InputTopic, value: Buffer): Promise<void> {
+    await this.#process([this.#raw(topic, value)]);
+  }
+
+  async encodeWith(topic: InputTopic, schema: object, value: unknown): Promise<Buffer> {
+    return (await this.codec.encoder(`${topic}-value`, schema))(value);
+  }
+
+  async waitForForecasts(until: (all: ForecastView[]) => boolean): Promise<ForecastView[]> {
+    for (let i = 0; i < 100 && !until(this.forecasts()); i++) {
+      this.clock.advance(50);
+      await settle();
+    }
+    return this.forecasts();
+  }
+
+  async waitForDeadLetters(count: number): Promise<DeadLetterView[]> {
+    await settle();
+    return this.dead.slice(0, Math.max(count, this.dead.length)).map((d) => ({ value: d.record.value ?? Buffer.alloc(0), headers: deadLetterHeaders(d) }));
+  }
+
+  async quiesce(): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      this.clock.advance(100);
+      await settle();
+    }
+    await Promise.all(this.#pendingAdds);
+  }
+
+  forecasts(): ForecastView[] {
+    return this.published as unknown as ForecastView[];
+  }
+
+  async dumpState(): Promise<unknown> {
+    return this.store.dump();
+  }
+
+  async close(): Promise<void> {
+    await this.quiesce();
+    this.guard.shutdown();
+  }
+
+  #raw(topic: string, value: Buffer): RawRecord {
+    const offset = this.#offsets.get(topic) ?? 0;
+    this.#offsets.set(topic, offset + 1);
+    return { topic, partition: 0, offset: String(offset), key: null, value };
+  }
+
+  async #process(records: RawRecord[]): Promise<void> {
+    // one chunk per topic, in order, like the consumer runner does per partition
+    const byTopic = new Map<string, RawRecord[]>();
+    for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    for (const chunk of byTopic.values()) {
+      const result = await this.processor.process(chunk);
+      this.#pendingAdds.push(this.batcher.add(result.affected));
+    }
+  }
+}
+

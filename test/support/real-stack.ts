@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig, type Config, type ConfigInput } from '../../src/ops/config.js';
+
+/**
+ * Settings for tests against the real local stack (started by `make test` through
+ * stack/with-stack.sh, which exports KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL).
+ * Each test gets its own topic names, group and Redis prefix so tests never share state.
+ */
+export function testConfig(overrides: ConfigInput = {}): Config {
+  const tag = `t${randomBytes(4).toString('hex')}`;
+  return loadConfig({
+    overrides: {
+      topicSales: `${tag}-sales`,
+      topicPromotions: `${tag}-promotions`,
+      topicWeather: `${tag}-weather`,
+      topicForecasts: `${tag}-forecast-updated`,
+      topicAlerts: `${tag}-alerts`,
+      topicDeadLetter: `${tag}-dead-letter`,
+      inputPartitions: 3,
+      outputPartitions: 3,
+      groupId: `${tag}-group`,
+      redisPrefix: tag,
+      metricsPort: 0,
+      logLevel: 'warn',
+      batchMaxDelayMs: 5,
+      ...overrides,
+    },
+  });
+}
+
+export function testKafka(c: Config): Kafka {
+  return new Kafka({ clientId: 'forecast-stream-test', brokers: c.kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+export async function testRedis(c: Config): Promise<Redis> {
+  const r = new Redis(c.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await r.connect();
+  return r;
+}

@@ -1,0 +1,145 @@
+import { pino } from 'pino';
+import type { Consumer, Producer } from 'kafkajs';
+import { RegistrySchemaCodec, parseSchema } from '../../src/core/schema-codec.js';
+import { loadSchema, valueSubject } from '../../src/core/schemas.js';
+import { Processor } from '../../src/main/processor.js';
+import type { Config, ConfigInput } from '../../src/ops/config.js';
+import type { SeriesInfo } from '../../src/state/state-types.js';
+import { InputProducer, type InputRecord } from '../../src/tools/input-producer.js';
+import { setupTopics } from '../../src/tools/setup-topics.js';
+import type { DeadLetterView, ForecastView, InputTopic, PipelineDriver } from '../scenarios/pipeline-driver.js';
+import { testConfig, testKafka } from './real-stack.js';
+
+/** The pipeline scenarios' driver on the real stack: Kafka, registry, Redis, ONNX worker. */
+export class StackDriver implements PipelineDriver {
+  readonly config: Config;
+  readonly codec: RegistrySchemaCodec;
+  processor: Processor | null = null;
+  readonly #kafka;
+  #producer: Producer | null = null;
+  #input: InputProducer | null = null;
+  #watchers: Consumer[] = [];
+  readonly #forecasts: ForecastView[] = [];
+  readonly #dead: DeadLetterView[] = [];
+
+  private constructor(overrides: ConfigInput) {
+    this.config = testConfig(overrides);
+    this.codec = new RegistrySchemaCodec(this.config.schemaRegistryUrl);
+    this.#kafka = testKafka(this.config);
+  }
+
+  static async create(overrides: ConfigInput = {}): Promise<StackDriver> {
+    const d = new StackDriver(overrides);
+    const admin = d.#kafka.admin();
+    await admin.connect();
+    await setupTopics(admin, d.codec, d.config);
+    await admin.disconnect();
+    d.#producer = d.#kafka.producer({ allowAutoTopicCreation: false });
+    await d.#producer.connect();
+    const c = d.config;
+    d.#input = new InputProducer(d.#producer, d.codec, { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather });
+    const reader = parseSchema(loadSchema('forecast-updated'));
+    await d.#watch(c.topicForecasts, async (value) => {
+      d.#forecasts.push((await d.codec.decode(value, reader)) as ForecastView);
+    });
+    await d.#watch(c.topicDeadLetter, async (value, headers) => {
+      d.#dead.push({ value, headers });
+    });
+    return d;
+  }
+
+  /** Start (or restart) an in-process processor on this driver's topics. */
+  async startProcessor(): Promise<Processor> {
+    this.processor = new Processor({ config: this.config, log: pino({ level: 'warn' }) });
+    await this.processor.start();
+    return this.processor;
+  }
+
+  async loadCatalog(series: SeriesInfo[]): Promise<void> {
+    const { storeFor } = await import('../../src/cli/cli-context.js');
+    const store = await storeFor(this.config);
+    await store.putCatalog(series);
+    await store.close();
+    if (!this.processor) await this.startProcessor();
+    else await this.processor.reloadCatalog();
+  }
+
+  async send(records: InputRecord[]): Promise<void> {
+    await this.#input!.send(records);
+  }
+
+  async sendRaw(topic: InputTopic, value: Buffer): Promise<void> {
+    const name = { sales: this.config.topicSales, promotions: this.config.topicPromotions, weather: this.config.topicWeather }[topic];
+    await this.#producer!.send({ topic: name, messages: [{ key: 'raw', value }], acks: -1 });
+  }
+
+  async encodeWith(topic: InputTopic, schema: object, value: unknown): Promise<Buffer> {
+    const name = { sales: this.config.topicSales, promotions: this.config.topicPromotions, weather: this.config.topicWeather }[topic];
+    return (await this.codec.encoder(valueSubject(name), schema))(value);
+  }
+
+  async waitForForecasts(until: (all: ForecastView[]) => boolean, timeoutMs = 30_000): Promise<ForecastView[]> {
+    const end = Date.now() + timeoutMs;
+    while (!until(this.#forecasts) && Date.now() < end) await sleep(50);
+    return [...this.#forecasts];
+  }
+
+  async waitForDeadLetters(count: number, timeoutMs = 30_000): Promise<DeadLetterView[]> {
+    const end = Date.now() + timeoutMs;
+    while (this.#dead.length < count && Date.now() < end) await sleep(50);
+    return [...this.#dead];
+  }
+
+  /** Quiet for 1.5 s: no new forecast arrived and the batcher is empty. */
+  async quiesce(): Promise<void> {
+    let seen = -1;
+    let quietSince = Date.now();
+    for (;;) {
+      if (this.#forecasts.length !== seen) {
+        seen = this.#forecasts.length;
+        quietSince = Date.now();
+      }
+      if (Date.now() - quietSince >= 1_500) return;
+      await sleep(100);
+    }
+  }
+
+  forecasts(): ForecastView[] {
+    return [...this.#forecasts];
+  }
+
+  async dumpState(): Promise<unknown> {
+    return this.processor!.store.dump();
+  }
+
+  async close(): Promise<void> {
+    await this.processor?.stop();
+    for (const w of this.#watchers) await w.disconnect().catch(() => undefined);
+    await this.#producer?.disconnect().catch(() => undefined);
+  }
+
+  async #watch(topic: string, onValue: (value: Buffer, headers: Record<string, string>) => Promise<void>): Promise<void> {
+    const consumer = this.#kafka.consumer({ groupId: `${this.config.groupId}-watch-${topic}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const joined = new Promise<void>((resolve) => {
+      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        if (message.value) await onValue(message.value, headers);
+      },
+    });
+    await joined;
+    this.#watchers.push(consumer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { ForecastError } from '../../../src/core/errors.js';
+import { validatePromotion, validateSales, validateWeather } from '../../../src/ingest/validate-event.js';
+import { Catalog } from '../../../src/state/catalog.js';
+
+const now = Date.UTC(2024, 5, 1);
+const ctx = {
+  catalog: new Catalog([{ seriesId: '1-10', store: '1', item: '10', category: 'food', region: 'north' }]),
+  nowMs: now,
+  maxFutureMs: 86_400_000,
+};
+const goodSale = { eventId: 'e', store: '1', item: '10', eventTime: now - 1000, quantity: 2, unitPrice: 1.5 };
+
+function errorOf(fn: () => unknown): ForecastError {
+  try {
+    fn();
+  } catch (e) {
+    return e as ForecastError;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('validateSales', () => {
+  it('accepts a good sale and derives the series id', () => {
+    expect(validateSales(goodSale, ctx)).toMatchObject({ kind: 'sales', seriesId: '1-10', quantity: 2 });
+  });
+
+  it('accepts returns (negative quantity)', () => {
+    expect(validateSales({ ...goodSale, quantity: -3 }, ctx).quantity).toBe(-3);
+  });
+
+  it.each([
+    [{ quantity: Number.NaN }, 'quantity', /finite number/],
+    [{ quantity: Number.POSITIVE_INFINITY }, 'quantity', /finite number/],
+    [{ eventTime: now + 3 * 86_400_000 }, 'eventTime', /in the future/],
+    [{ eventTime: 1_700_000_000 }, 'eventTime', /seconds instead of ms/],
+    [{ eventId: '' }, 'eventId', /non-empty/],
+    [{ unitPrice: -1 }, 'unitPrice', />= 0/],
+  ])('rejects %o naming the field', (patch, field, message) => {
+    const err = errorOf(() => validateSales({ ...goodSale, ...patch }, ctx));
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(message);
+  });
+
+  it('tells an unknown store from an unknown item of a known store', () => {
+    expect(errorOf(() => validateSales({ ...goodSale, store: '9' }, ctx)).code).toBe('UNKNOWN_STORE');
+    const e = errorOf(() => validateSales({ ...goodSale, item: '99' }, ctx));
+    expect(e.code).toBe('UNKNOWN_SERIES');
+    expect(e.message).toMatch(/add the item to the catalog/);
+  });
+});
+
+describe('validatePromotion', () => {
+  const good = { promotionId: 'p', kind: 'flash', stores: ['1'], items: [], categories: ['food'], startTime: now, endTime: now + 1000, discountDepth: 0.2, markdownAmount: null, eventTime: now };
+  it('accepts a good promotion', () => {
+    expect(validatePromotion(good, ctx)).toMatchObject({ depth: 0.2, markdown: 0, stores: ['1'] });
+  });
+  it('rejects a depth given in percent, an inverted window and an empty store list', () => {
+    expect(errorOf(() => validatePromotion({ ...good, discountDepth: 20 }, ctx)).message).toMatch(/discountDepth: .*0.2/);
+    expect(errorOf(() => validatePromotion({ ...good, endTime: now - 1 }, ctx)).field).toBe('endTime');
+    expect(errorOf(() => validatePromotion({ ...good, stores: [] }, ctx)).field).toBe('stores');
+    expect(errorOf(() => validatePromotion({ ...good, stores: ['1', 'x'] }, ctx)).code).toBe('UNKNOWN_STORE');
+  });
+});
+
+describe('validateWeather', () => {
+  const good = { eventId: 'w', scope: 'region', location: 'north', date: '2024-06-02', kind: 'forecast', temperatureC: 20, precipitationMm: 0, eventTime: now };
+  it('accepts a region forecast', () => {
+    expect(validateWeather(good, ctx)).toMatchObject({ scope: 'region', observation: false });
+  });
+  it('rejects Fahrenheit-looking temperatures, bad dates and unknown regions', () => {
+    expect(errorOf(() => validateWeather({ ...good, temperatureC: 95 }, ctx)).message).toMatch(/Fahrenheit/);
+    expect(errorOf(() => validateWeather({ ...good, date: '2024-13-40' }, ctx)).field).toBe('date');
+    expect(errorOf(() => validateWeather({ ...good, location: 'south' }, ctx)).code).toBe('UNKNOWN_STORE');
+    expect(errorOf(() => validateWeather({ ...good, kind: 'guess' }, ctx)).field).toBe('kind');
+  });
+});

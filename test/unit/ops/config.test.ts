@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/ops/config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults and is frozen', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.kafkaBrokers).toEqual(['127.0.0.1:9092']);
+    expect(c.bucketSize).toBe('week');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads environment variables, with the generic names as aliases', () => {
+    const c = loadConfig({ env: { KAFKA_BROKERS: 'a:1,b:2', FS_BATCH_MAX_SIZE: '256', FS_EXECUTION_PROVIDERS: 'cuda,cpu' } });
+    expect(c.kafkaBrokers).toEqual(['a:1', 'b:2']);
+    expect(c.batchMaxSize).toBe(256);
+    expect(c.executionProviders).toEqual(['cuda', 'cpu']);
+  });
+
+  it('names the setting and its environment variable in errors', () => {
+    expect(() => loadConfig({ env: { FS_BATCH_MAX_SIZE: 'lots' } })).toThrow(/batchMaxSize \(env FS_BATCH_MAX_SIZE\)/);
+    expect(() => loadConfig({ env: { FS_BUCKET: 'month' } })).toThrow(/bucketSize/);
+  });
+
+  it('checks cross-field rules naming both fields', () => {
+    expect(() => loadConfig({ env: {}, overrides: { batchMaxSize: 500, batchCapacity: 100 } })).toThrow(/batchCapacity \(100\) must be >= batchMaxSize \(500\)/);
+    expect(() => loadConfig({ env: {}, overrides: { executionProviders: ['cpu', 'cuda'] } })).toThrow(/must end with cpu/);
+    expect(() => loadConfig({ env: {}, overrides: { windowBuckets: 20 } })).toThrow(/windowBuckets.*bucketSize=week/);
+  });
+
+  it('rejects unknown keys in a config file (typos do not pass silently)', () => {
+    expect(() => loadConfig({ env: {}, overrides: { batchMaxSise: 3 } as never })).toThrow(/batchMaxSise|Unrecognized/);
+  });
+});
