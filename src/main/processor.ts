@@ -192,7 +192,7 @@ export class Processor {
         clock: this.#clock,
         events: this.events.ingest,
       });
-      this.#consumer = this.#kafka.consumer({ groupId: c.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
+      this.#consumer = this.#kafka.consumer({ groupId: c.groupId, sessionTimeout: c.kafkaSessionTimeoutMs, heartbeatInterval: Math.min(3_000, Math.floor(c.kafkaSessionTimeoutMs / 3)), allowAutoTopicCreation: false });
       this.#runner = new ConsumerRunner({
         consumer: this.#consumer,
         topics: [c.topicSales, c.topicPromotions, c.topicWeather],

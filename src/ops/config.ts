@@ -86,6 +86,8 @@ export const configSchema = z
     metricsPort: int(0, 65_535).default(9464),
     /** FS_LOG_LEVEL */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** FS_KAFKA_SESSION_TIMEOUT_MS: a consumer silent this long is dropped from the group (a crashed one's partitions move after it). */
+    kafkaSessionTimeoutMs: int(6_000, 300_000).default(30_000),
     /** FS_FROM_BEGINNING: a new consumer group starts at the earliest offsets (false: latest). */
     fromBeginning: bool.default(true),
     /** FS_TRIGGERS_PER_FORECAST: input offsets listed in a forecast's provenance, newest first. */
@@ -157,6 +159,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   logLevel: ['FS_LOG_LEVEL'],
   triggersPerForecast: ['FS_TRIGGERS_PER_FORECAST'],
   fromBeginning: ['FS_FROM_BEGINNING'],
+  kafkaSessionTimeoutMs: ['FS_KAFKA_SESSION_TIMEOUT_MS'],
 };
 
 export interface LoadConfigOptions {
