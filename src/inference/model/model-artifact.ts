@@ -1,0 +1,111 @@
+/**
+ * A model version on disk: `engines/<name>/<version>/model.json` (metadata written by
+ * `make train`) next to `model.onnx`. The metadata is validated before anything runs, and a
+ * model trained on another feature spec is refused: its inputs would mean something else.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FEATURE_COUNT, FEATURE_SPEC_HASH, FEATURE_SPEC_VERSION } from '../features/feature-spec.js';
+
+export const ModelMetadataSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  format: z.literal('onnx'),
+  file: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bucketSize: z.enum(['day', 'week']),
+  featureSpec: z.object({ version: z.number().int(), hash: z.string(), names: z.array(z.string()) }),
+  input: z.object({ name: z.string(), shape: z.tuple([z.literal(-1), z.number().int().positive()]) }),
+  output: z.object({
+    name: z.string(),
+    shape: z.tuple([z.literal(-1), z.number().int().positive(), z.literal(3)]),
+  }),
+  horizons: z.array(z.number().int().positive()).min(1),
+  quantiles: z.tuple([z.number(), z.number(), z.number()]),
+  training: z.object({ trainUntil: z.string(), firstOrigin: z.string() }).passthrough(),
+  referenceDistribution: z.object({
+    probs: z.array(z.number()),
+    p50OverScale: z.array(z.array(z.number())),
+    widthOverScale: z.array(z.array(z.number())),
+  }).passthrough(),
+}).passthrough();
+
+export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;
+
+export interface ModelArtifact {
+  dir: string;
+  metadata: ModelMetadata;
+  /** Absolute path of the ONNX file. */
+  modelPath: string;
+}
+
+export class ModelArtifactError extends Error {
+  override readonly name = 'ModelArtifactError';
+}
+
+/** Versions compare by their numeric parts, then as text ("1-2012-04-27" < "2-2011-01-01"). */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[^0-9]+/).filter(Boolean).map(Number);
+  const pb = b.split(/[^0-9]+/).filter(Boolean).map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return a.localeCompare(b);
+}
+
+/** The directory of `engines/<name>/<version>`, or of the newest version when none is given. */
+export async function findModelDir(enginesDir: string, name?: string, version?: string): Promise<string> {
+  const names = name ? [name] : (await readdir(enginesDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  if (names.length !== 1) {
+    throw new ModelArtifactError(`${enginesDir}: expected one model name, found [${names.join(', ')}]; pass one`);
+  }
+  const modelDir = join(enginesDir, names[0]!);
+  if (version) return join(modelDir, version);
+  const versions = (await readdir(modelDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  const newest = versions.sort(compareVersions).at(-1);
+  if (!newest) throw new ModelArtifactError(`${modelDir}: no versions`);
+  return join(modelDir, newest);
+}
+
+/** Validates metadata against this build's feature spec. Throws ModelArtifactError naming the mismatch. */
+export function checkModelMetadata(raw: unknown, where: string): ModelMetadata {
+  const parsed = ModelMetadataSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ModelArtifactError(`${where}: invalid model metadata: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const m = parsed.data;
+  if (m.featureSpec.hash !== FEATURE_SPEC_HASH) {
+    throw new ModelArtifactError(
+      `${where}: model ${m.name}/${m.version} was trained on feature spec v${m.featureSpec.version} (hash ${m.featureSpec.hash.slice(0, 12)}…), ` +
+        `this build computes v${FEATURE_SPEC_VERSION} (hash ${FEATURE_SPEC_HASH.slice(0, 12)}…): retrain it (make train) or deploy a matching build`,
+    );
+  }
+  if (m.input.shape[1] !== FEATURE_COUNT) {
+    throw new ModelArtifactError(`${where}: model input has ${m.input.shape[1]} features, the spec has ${FEATURE_COUNT}`);
+  }
+  if (m.output.shape[1] !== m.horizons.length) {
+    throw new ModelArtifactError(`${where}: output shape has ${m.output.shape[1]} horizons, metadata lists ${m.horizons.length}`);
+  }
+  return m;
+}
+
+/** Loads and validates `model.json` of a version directory, and checks the ONNX file's sha256. */
+export async function loadModelArtifact(dir: string): Promise<ModelArtifact> {
+  const metaPath = join(dir, 'model.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(metaPath, 'utf8'));
+  } catch (cause) {
+    throw new ModelArtifactError(`${metaPath}: cannot read model metadata`, { cause });
+  }
+  const metadata = checkModelMetadata(raw, metaPath);
+  const modelPath = join(dir, metadata.file);
+  const digest = createHash('sha256').update(await readFile(modelPath)).digest('hex');
+  if (digest !== metadata.sha256) {
+    throw new ModelArtifactError(`${modelPath}: sha256 ${digest.slice(0, 12)}… does not match model.json (${metadata.sha256.slice(0, 12)}…)`);
+  }
+  return { dir, metadata, modelPath };
+}

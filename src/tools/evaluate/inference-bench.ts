@@ -1,0 +1,68 @@
+/**
+ * Serving cost per series, measured on this machine: feature building, the ONNX run at a
+ * given batch size, and the fallback model. Real snapshots, so map sizes and promotion
+ * counts are what serving sees.
+ */
+import { buildFeatures } from '../../inference/features/build-features.js';
+import { FEATURE_COUNT } from '../../inference/features/feature-spec.js';
+import { forecastFallbackInto } from '../../inference/fallback/fallback-forecast.js';
+import type { OnnxRunner } from '../../inference/model/onnx-runner.js';
+import type { SeriesSnapshot } from '../../inference/series-snapshot.js';
+
+export interface InferenceCost {
+  batch: number;
+  repeats: number;
+  features_us_per_series: number;
+  onnx_us_per_series: number | null;
+  onnx_ms_per_batch: number | null;
+  fallback_us_per_series: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function measureInferenceCost(
+  snapshots: readonly SeriesSnapshot[],
+  origin: number,
+  runner: OnnxRunner | null,
+  batch = 1024,
+  repeats = 30,
+): Promise<InferenceCost> {
+  if (snapshots.length === 0) throw new Error('measureInferenceCost: no snapshots');
+  const rows = Array.from({ length: batch }, (_, i) => snapshots[i % snapshots.length]!);
+  const x = new Float32Array(batch * FEATURE_COUNT);
+  const q = new Float32Array(batch * 12);
+  const featureTimes: number[] = [];
+  const fallbackTimes: number[] = [];
+  const onnxTimes: number[] = [];
+  for (let r = 0; r < repeats + 3; r++) {
+    let t = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) buildFeatures(rows[i]!, origin, 'week', x, i * FEATURE_COUNT);
+    const tf = Number(process.hrtime.bigint() - t) / 1e3;
+    t = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) forecastFallbackInto(rows[i]!, origin, 'week', 4, q, i * 12);
+    const tb = Number(process.hrtime.bigint() - t) / 1e3;
+    let to = 0;
+    if (runner) {
+      t = process.hrtime.bigint();
+      await runner.run(x, batch);
+      to = Number(process.hrtime.bigint() - t) / 1e3;
+    }
+    if (r >= 3) {
+      // The first runs warm caches and the session's memory arena: not counted.
+      featureTimes.push(tf);
+      fallbackTimes.push(tb);
+      onnxTimes.push(to);
+    }
+  }
+  return {
+    batch,
+    repeats,
+    features_us_per_series: median(featureTimes) / batch,
+    onnx_us_per_series: runner ? median(onnxTimes) / batch : null,
+    onnx_ms_per_batch: runner ? median(onnxTimes) / 1e3 : null,
+    fallback_us_per_series: median(fallbackTimes) / batch,
+  };
+}

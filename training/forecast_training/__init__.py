@@ -1,0 +1,1 @@
+"""Training pipeline of forecast-stream: Walmart data -> features -> quantile MLP -> ONNX."""
