@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { catalogCommand } from './commands/catalog.js';
 import { demoCommand } from './commands/demo.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { replayCommand } from './commands/replay.js';
 import { refreshCommand } from './commands/refresh.js';
 import { runCommand } from './commands/run.js';
 import { setupCommand } from './commands/setup.js';
@@ -10,7 +13,7 @@ const program = new Command('forecast-stream')
   .description('Streaming demand forecasts: Kafka events in, ONNX quantile forecasts out.\nConfiguration: FS_* environment variables and --config FILE (see docs/configuration.md).')
   .showHelpAfterError();
 
-for (const cmd of [runCommand(), setupCommand(), simulateCommand(), refreshCommand(), demoCommand()]) program.addCommand(cmd);
+for (const cmd of [runCommand(), setupCommand(), catalogCommand(), simulateCommand(), replayCommand(), refreshCommand(), evaluateCommand(), demoCommand()]) program.addCommand(cmd);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`forecast-stream: ${err instanceof Error ? err.message : String(err)}\n`);
