@@ -10,6 +10,23 @@ import type { Forecast, ForecastSource } from './forecast.js';
 import type { InferenceEvents, ModelGuard } from './model-guard.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The bucket a forecast starts from: the series' newest bucket once it is complete, else
+ * the one before. Models are trained on whole buckets, so a week with two days of sales
+ * in it would read as a collapse. A bucket counts as complete once the series has a sale
+ * on its last day (for weeks, the Friday; weekly-total feeds such as the Walmart replay
+ * stamp totals on that day). A series without sales starts from the bucket before now.
+ */
+export function forecastOrigin(s: SeriesSnapshot, size: BucketSize, noSalesOrigin: number): number {
+  if (s.lastSalesBucket === null) return noSalesOrigin;
+  const lastDayStart = bucketEndMs(s.lastSalesBucket, size) - DAY_MS;
+  return s.lastSalesEventMs === undefined || s.lastSalesEventMs === null || s.lastSalesEventMs >= lastDayStart
+    ? s.lastSalesBucket
+    : s.lastSalesBucket - 1;
+}
+
 /** The classical model served while the breaker is open (no ONNX, same windows). */
 export interface FallbackModel {
   readonly name: string;
@@ -61,7 +78,7 @@ export class Forecaster {
     const snapshots = await o.store.readSnapshots(infos);
     const now = o.clock.now();
     const fallbackOrigin = bucketOf(now, o.bucketSize) - 1;
-    const origins = snapshots.map((s) => s.lastSalesBucket ?? fallbackOrigin);
+    const origins = snapshots.map((s) => forecastOrigin(s, o.bucketSize, fallbackOrigin));
 
     // a fresh buffer per batch: it is transferred to the inference worker
     const features = new Float32Array(batch * FEATURE_COUNT);

@@ -35,6 +35,8 @@ export interface SeriesSnapshot {
   sales: ReadonlyMap<number, number>;
   /** Newest bucket with a sales record, or null when the series has none yet. */
   lastSalesBucket: number | null;
+  /** Event time of the newest sale (epoch ms); tells whether the newest bucket is complete. */
+  lastSalesEventMs?: number | null;
   /** Promotions covering this series (running, announced or recently ended). */
   promotions: readonly PromotionSpan[];
   /** Weather for the series' store (falling back to its region) per bucket. */

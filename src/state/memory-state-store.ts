@@ -116,6 +116,7 @@ export class MemoryStateStore implements StateStore {
         region: s.region,
         sales: new Map(w?.sales ?? []),
         lastSalesBucket: w?.max ?? null,
+        lastSalesEventMs: w ? w.ts : null,
         promotions: promos
           .filter((p) => promotionCovers(p, s))
           .map((p) => ({ promotionId: p.promotionId, startMs: p.startMs, endMs: p.endMs, depth: p.depth, markdown: p.markdown })),

@@ -133,9 +133,11 @@ export class RedisStateStore implements StateStore {
       const raw = results[i] ?? {};
       const sales = new Map<number, number>();
       let last: number | null = null;
+      let lastEvent: number | null = null;
       for (const field in raw) {
         if (field.charCodeAt(0) === 95 /* _ */) {
           if (field === '_max') last = Number(raw[field]);
+          else if (field === '_ts') lastEvent = Number(raw[field]);
           continue;
         }
         sales.set(Number(field), Number(raw[field]));
@@ -154,6 +156,7 @@ export class RedisStateStore implements StateStore {
         region: s.region,
         sales,
         lastSalesBucket: last,
+        lastSalesEventMs: lastEvent,
         promotions: spans,
         weather: mergeWeather(storeWeather.get(s.store), regionWeather.get(s.region)),
       };

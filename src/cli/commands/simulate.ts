@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { bucketOf, bucketStartMs } from '../../inference/features/bucket-clock.js';
 import { InputProducer } from '../../tools/input-producer.js';
 import { play } from '../../tools/stream-player.js';
 import { SyntheticGenerator } from '../../tools/synthetic/synthetic-generator.js';
@@ -26,10 +27,12 @@ export function simulateOptions(cmd: Command): Command {
     .option('--rate <n>', 'live events per second (0 = unpaced)', '1000');
 }
 
-/** Build the generator for flags; live days end yesterday so no event is in the future. */
+/** Build the generator for flags; live days end by yesterday so no event is in the future. */
 export function generatorFor(flags: SimulateFlags): SyntheticGenerator {
   const days = Number(flags.days);
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  // live days start on a Saturday: the weekly history then covers whole weeks up to them
+  const liveStartMs = bucketStartMs(bucketOf(today - days * DAY_MS, 'week'), 'week');
   return new SyntheticGenerator({
     seed: Number(flags.seed),
     stores: Number(flags.stores),
@@ -37,7 +40,7 @@ export function generatorFor(flags: SimulateFlags): SyntheticGenerator {
     categories: 5,
     regions: 4,
     historyWeeks: Number(flags.historyWeeks),
-    liveStartMs: today - days * DAY_MS,
+    liveStartMs,
     promotionsPerDay: 0.3,
   });
 }

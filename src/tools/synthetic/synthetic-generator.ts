@@ -1,3 +1,4 @@
+import { bucketEndMs, bucketOf, bucketStartMs } from '../../inference/features/bucket-clock.js';
 import type { SeriesInfo } from '../../state/state-types.js';
 import { seriesIdOf } from '../../state/catalog.js';
 import type { InputRecord, PromotionRecord } from '../input-producer.js';
@@ -24,6 +25,8 @@ interface SeriesModel {
   level: number;
   dayOfWeek: number[];
   annualAmp: number;
+  /** Growth per year (0.1 = +10 %). */
+  trend: number;
   annualPhase: number;
   tempSensitivity: number;
   promoElasticity: number;
@@ -57,11 +60,14 @@ export class SyntheticGenerator {
         const item = `SKU${String(i).padStart(5, '0')}`;
         const category = `C${((i - 1) % options.categories) + 1}`;
         const weekendBoost = 0.2 + r() * 0.6;
+        // a retail-like mix: mostly steady items, some strongly seasonal ones, some slow movers
+        const kind = r();
         this.#series.push({
           info: { seriesId: seriesIdOf(store, item), store, item, category, region },
-          level: Math.exp(1 + r() * 2.5),
+          level: kind < 0.15 ? Math.exp(-0.5 + r() * 1.5) : Math.exp(1 + r() * 2.5),
           dayOfWeek: [1, 0.85, 0.85, 0.9, 1, 1 + weekendBoost, 1 + weekendBoost * 0.8],
-          annualAmp: 0.1 + r() * 0.3,
+          annualAmp: kind > 0.7 ? 0.7 + r() * 0.3 : 0.03 + r() * 0.15,
+          trend: (r() - 0.5) * 0.2,
           annualPhase: r() * 2 * Math.PI,
           tempSensitivity: (Number(category.slice(1)) % 2 === 0 ? 1 : -1) * r() * 0.02,
           promoElasticity: 1 + r() * 2,
@@ -75,13 +81,17 @@ export class SyntheticGenerator {
   *history(): Generator<InputRecord> {
     const { historyWeeks, liveStartMs } = this.#o;
     for (let w = historyWeeks; w >= 1; w--) {
-      const dayMs = liveStartMs - w * 7 * DAY_MS;
+      // the w-th whole week (Saturday..Friday) before the week of the first live day
+      const week = bucketOf(liveStartMs, 'week') - w;
+      const dayMs = bucketStartMs(week, 'week');
+      const weekEnd = bucketEndMs(week, 'week');
       for (const m of this.#series) {
         let qty = 0;
         for (let d = 0; d < 7; d++) qty += this.#expected(m, dayMs + d * DAY_MS, 1);
         yield {
           topic: 'sales',
-          value: { eventId: `h-${m.info.seriesId}-${w}`, store: m.info.store, item: m.info.item, eventTime: dayMs + 3 * DAY_MS + 12 * 3_600_000, quantity: poisson(this.#rand, qty), unitPrice: null },
+          // a weekly total, stamped on the week's last day (Friday) so the week reads as complete
+          value: { eventId: `h-${m.info.seriesId}-${w}`, store: m.info.store, item: m.info.item, eventTime: weekEnd - 12 * 3_600_000, quantity: poisson(this.#rand, qty), unitPrice: null },
         };
       }
     }
@@ -145,7 +155,8 @@ export class SyntheticGenerator {
         promo = Math.max(promo, 1 + m.promoElasticity * (p.discountDepth ?? 0));
       }
     }
-    return scale * m.level * m.dayOfWeek[dow]! * annual * weather * promo;
+    const growth = Math.exp((m.trend * (dayMs - this.#o.liveStartMs)) / (365.25 * DAY_MS));
+    return scale * m.level * growth * m.dayOfWeek[dow]! * Math.max(0.02, annual) * weather * promo;
   }
 }
 
