@@ -4,6 +4,9 @@
 SHELL := /bin/bash
 export ONNXRUNTIME_NODE_INSTALL := skip
 export npm_config_update_notifier := false
+# STACK=external: use the Kafka/registry/Redis named by KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+# REDIS_URL instead of starting the local stack.
+WITH_STACK := $(if $(filter external,$(STACK)),,bash stack/with-stack.sh)
 
 .PHONY: help install build up down status test test-unit test-integration test-py demo bench train clean
 
@@ -33,22 +36,22 @@ status:
 	bash stack/status.sh
 
 test: build
-	bash stack/with-stack.sh bash scripts/run-tests.sh all
+	$(WITH_STACK) bash scripts/run-tests.sh all
 
 test-unit: build
 	bash scripts/run-tests.sh unit
 
 test-integration: build
-	bash stack/with-stack.sh bash scripts/run-tests.sh integration
+	$(WITH_STACK) bash scripts/run-tests.sh integration
 
 test-py:
 	bash training/test.sh
 
 demo: build
-	bash stack/with-stack.sh node dist/cli/main.js demo
+	$(WITH_STACK) node dist/cli/main.js demo
 
 bench: build
-	bash stack/with-stack.sh bash bench/run.sh
+	$(WITH_STACK) bash bench/run.sh
 
 train:
 	bash training/train.sh

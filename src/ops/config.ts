@@ -21,12 +21,17 @@ export const configSchema = z
     kafkaClientId: z.string().min(1).default('forecast-stream'),
     /** FS_GROUP_ID: the consumer group over the three input topics. */
     groupId: z.string().min(1).default('forecast-stream'),
-    /** FS_TOPIC_SALES / _PROMOTIONS / _WEATHER / _FORECASTS / _ALERTS / _DEAD_LETTER */
+    /** FS_TOPIC_SALES: input topic of sales events. */
     topicSales: z.string().min(1).default('sales'),
+    /** FS_TOPIC_PROMOTIONS: input topic of promotion events. */
     topicPromotions: z.string().min(1).default('promotions'),
+    /** FS_TOPIC_WEATHER: input topic of weather events. */
     topicWeather: z.string().min(1).default('weather'),
+    /** FS_TOPIC_FORECASTS: output topic of forecast-updated events. */
     topicForecasts: z.string().min(1).default('forecast-updated'),
+    /** FS_TOPIC_ALERTS: drift, breaker and model alerts. */
     topicAlerts: z.string().min(1).default('alerts'),
+    /** FS_TOPIC_DEAD_LETTER: bad input records, original bytes, reason in headers. */
     topicDeadLetter: z.string().min(1).default('dead-letter'),
     /** FS_INPUT_PARTITIONS: partitions of each input topic created by `setup`. */
     inputPartitions: int(1, 1024).default(6),

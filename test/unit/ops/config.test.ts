@@ -31,3 +31,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, overrides: { batchMaxSise: 3 } as never })).toThrow(/batchMaxSise|Unrecognized/);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('documents every setting and its environment variable (regenerate: node scripts/config-docs.mjs)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ENV_NAMES } = await import('../../../src/ops/config.js');
+    const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const [key, envs] of Object.entries(ENV_NAMES)) {
+      expect(doc, key).toContain(`\`${key}\``);
+      expect(doc, key).toContain(envs[0]);
+    }
+  });
+});
