@@ -10,9 +10,9 @@ for (let i = 1; i < lines.length; i++) {
   const field = /^\s*(\w+): (.*)$/.exec(lines[i]);
   if (!doc || !field) continue;
   const [, key, def] = field;
-  if (!/default\(/.test(def)) continue;
+  if (!/default\(|optional\(/.test(def)) continue;
   const text = doc[1].trim();
-  const dflt = /\.default\((.*)\),?$/.exec(def.trim())?.[1] ?? '';
+  const dflt = /\.default\((.*)\),?$/.exec(def.trim())?.[1] ?? 'see meaning';
   rows.push(`| \`${key}\` | ${text.replace(/\|/g, '\\|')} | \`${dflt.replace(/_/g, '')}\` |`);
 }
 const out = `# Configuration

@@ -35,6 +35,8 @@ export interface PrimaryModel {
   readonly horizons: number;
   /** Execution provider actually running (cpu, cuda, tensorrt). */
   readonly provider: string;
+  /** Providers tried before it, with why they did not load (empty when the first one runs). */
+  readonly providerFailures?: ReadonlyArray<{ provider: string; error?: string }>;
   /** Reference distribution of p50 / scale, from training, for drift checks (null: no check). */
   readonly reference: DriftReference | null;
   /** features: [batch, F] row-major; returns [batch, horizons, 3] (p10, p50, p90). */

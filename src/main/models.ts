@@ -53,6 +53,7 @@ export async function loadPrimaryModel(c: Config, log: Logger): Promise<PrimaryM
       trtEngineCacheDir: resolve(c.enginesDir, '.trt-cache'),
     },
     threads: c.inferenceThreads,
+    gpuMinBatch: c.gpuMinBatch,
     log,
   });
 }

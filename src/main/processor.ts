@@ -257,7 +257,15 @@ export class Processor {
   status(): Record<string, unknown> {
     return {
       state: this.#state,
-      model: this.#model ? { name: this.#model.name, version: this.#model.version, executionProvider: this.#model.provider } : null,
+      model: this.#model
+        ? {
+            name: this.#model.name,
+            version: this.#model.version,
+            executionProvider: this.#model.provider,
+            requestedProviders: this.config.executionProviders,
+            providerFailures: this.#model.providerFailures ?? [],
+          }
+        : null,
       breaker: this.#guard?.state ?? null,
       driftPsi: this.#guard?.lastPsi ?? null,
       batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,

@@ -51,8 +51,8 @@ export const configSchema = z
     horizons: int(1, 64).default(4),
     /** FS_MAX_FUTURE_MS: sales/promotion event times further ahead of the wall clock are invalid. */
     maxFutureMs: int(0).default(2 * 86_400_000),
-    /** FS_BATCH_MAX_SIZE: series per inference batch. */
-    batchMaxSize: int(1, 65_536).default(1024),
+    /** FS_BATCH_MAX_SIZE: series per inference batch (default 1024 on CPU, 8192 when the first execution provider is a GPU: docs/gpu.md). */
+    batchMaxSize: int(1, 65_536).optional(),
     /** FS_BATCH_MAX_DELAY_MS: longest an affected series waits before its batch flushes. */
     batchMaxDelayMs: int(0, 60_000).default(10),
     /** FS_BATCH_CAPACITY: pending series at most; consumers pause (backpressure) above it. */
@@ -73,6 +73,8 @@ export const configSchema = z
     executionProviders: csv.pipe(z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).min(1)).default(['cpu']),
     /** FS_GPU_DEVICE_ID */
     gpuDeviceId: int(0, 64).default(0),
+    /** FS_GPU_MIN_BATCH: batches smaller than this run on a CPU session beside the GPU one (the measured crossover: docs/gpu.md). */
+    gpuMinBatch: int(1, 65_536).default(256),
     /** FS_GPU_FP16: let TensorRT build FP16 engines. */
     gpuFp16: bool.default(false),
     /** FS_BREAKER_ERROR_PERCENT: failure share (%) in the rolling window that opens the breaker. */
@@ -99,6 +101,7 @@ export const configSchema = z
     triggersPerForecast: int(1, 100).default(8),
   })
   .strict()
+  .transform((c) => ({ ...c, batchMaxSize: c.batchMaxSize ?? (c.executionProviders[0] === 'cpu' ? 1024 : 8192) }))
   .superRefine((c, ctx) => {
     if (c.windowBuckets < 52 + c.horizons + 1 && c.bucketSize === 'week') {
       ctx.addIssue({
@@ -154,6 +157,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   executionProviders: ['FS_EXECUTION_PROVIDERS'],
   gpuDeviceId: ['FS_GPU_DEVICE_ID'],
   gpuFp16: ['FS_GPU_FP16'],
+  gpuMinBatch: ['FS_GPU_MIN_BATCH'],
   breakerErrorPercent: ['FS_BREAKER_ERROR_PERCENT'],
   breakerResetMs: ['FS_BREAKER_RESET_MS'],
   breakerVolume: ['FS_BREAKER_VOLUME'],

@@ -14,6 +14,8 @@ interface LoadMessage {
   providers: ExecutionProviderConfig;
   threads: number;
   featureCount: number;
+  /** On a GPU provider, batches below this run on a CPU session (GPU calls cost ~0.2 ms fixed). */
+  gpuMinBatch: number;
 }
 
 interface RunMessage {
@@ -25,6 +27,8 @@ interface RunMessage {
 
 const port = parentPort!;
 let session: ort.InferenceSession | null = null;
+let cpuSession: ort.InferenceSession | null = null;
+let gpuMinBatch = 0;
 let inputName = 'features';
 let outputName = 'quantiles';
 let featureCount = 0;
@@ -45,6 +49,10 @@ async function load(m: LoadMessage): Promise<void> {
       baseOptions: { intraOpNumThreads: m.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
     });
     session = created.session;
+    if (created.provider !== 'cpu' && m.gpuMinBatch > 1) {
+      cpuSession = await ort.InferenceSession.create(m.modelPath, { executionProviders: ['cpu'], intraOpNumThreads: m.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      gpuMinBatch = m.gpuMinBatch;
+    }
     inputName = session.inputNames[0] ?? inputName;
     outputName = session.outputNames[0] ?? outputName;
     featureCount = m.featureCount;
@@ -58,7 +66,8 @@ async function run(m: RunMessage): Promise<void> {
   try {
     if (!session) throw new Error('model not loaded');
     const input = new ort.Tensor('float32', m.features, [m.batch, featureCount]);
-    const result = await session.run({ [inputName]: input });
+    const use = cpuSession && m.batch < gpuMinBatch ? cpuSession : session;
+    const result = await use.run({ [inputName]: input });
     const out = result[outputName]!.data as Float32Array;
     // copy out of onnxruntime's buffer and transfer it (no second copy on the way back)
     const copy = new Float32Array(out);

@@ -14,6 +14,8 @@ export interface WorkerModelOptions {
   reference: DriftReference | null;
   providers: ExecutionProviderConfig;
   threads: number;
+  /** Batches below this stay on CPU when a GPU provider runs. */
+  gpuMinBatch: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -36,6 +38,10 @@ export class WorkerModel implements PrimaryModel {
   provider = 'unloaded';
   precision = 'fp32';
   attempts: ProviderAttempt[] = [];
+
+  get providerFailures(): ProviderAttempt[] {
+    return this.attempts.filter((a) => a.error !== undefined);
+  }
   readonly #o: WorkerModelOptions;
   readonly #worker: Worker;
   readonly #calls = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: unknown) => void }>();
@@ -90,6 +96,7 @@ export class WorkerModel implements PrimaryModel {
         modelPath: this.#o.modelPath,
         providers: this.#o.providers,
         threads: this.#o.threads,
+        gpuMinBatch: this.#o.gpuMinBatch,
         featureCount: this.#o.featureCount,
       });
     });

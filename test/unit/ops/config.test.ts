@@ -43,3 +43,11 @@ describe('docs/configuration.md', () => {
     }
   });
 });
+
+describe('batch size default follows the execution provider', () => {
+  it('is 1024 on CPU and 8192 when a GPU provider comes first; an explicit value wins', () => {
+    expect(loadConfig({ env: {} }).batchMaxSize).toBe(1024);
+    expect(loadConfig({ env: { FS_EXECUTION_PROVIDERS: 'cuda,cpu' } }).batchMaxSize).toBe(8192);
+    expect(loadConfig({ env: { FS_EXECUTION_PROVIDERS: 'cuda,cpu', FS_BATCH_MAX_SIZE: '512' } }).batchMaxSize).toBe(512);
+  });
+});
