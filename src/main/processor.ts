@@ -202,6 +202,9 @@ export class Processor {
         partitionsConsumedConcurrently: c.inputPartitions * 3,
         heartbeatMs: 2_000,
         fromBeginning: c.fromBeginning,
+        commitIntervalMs: c.commitIntervalMs,
+        maxOutstandingChunks: 8,
+        log: this.#log,
       });
       await this.#runner.start();
     }

@@ -95,6 +95,8 @@ export const configSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /** FS_KAFKA_SESSION_TIMEOUT_MS: a consumer silent this long is dropped from the group (a crashed one's partitions move after it). */
     kafkaSessionTimeoutMs: int(6_000, 300_000).default(30_000),
+    /** FS_COMMIT_INTERVAL_MS: consume on while forecasts are published and commit the published prefix this often; 0 waits for each chunk and commits it before the next (slower). */
+    commitIntervalMs: int(0, 60_000).default(200),
     /** FS_FROM_BEGINNING: a new consumer group starts at the earliest offsets (false: latest). */
     fromBeginning: bool.default(true),
     /** FS_TRIGGERS_PER_FORECAST: input offsets listed in a forecast's provenance, newest first. */
@@ -168,6 +170,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   logLevel: ['FS_LOG_LEVEL'],
   triggersPerForecast: ['FS_TRIGGERS_PER_FORECAST'],
   fromBeginning: ['FS_FROM_BEGINNING'],
+  commitIntervalMs: ['FS_COMMIT_INTERVAL_MS'],
   kafkaSessionTimeoutMs: ['FS_KAFKA_SESSION_TIMEOUT_MS'],
 };
 

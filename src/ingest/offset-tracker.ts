@@ -1,0 +1,97 @@
+/**
+ * Which input offsets may be committed. Each partition has a FIFO of chunks whose
+ * forecasts are on their way; a chunk's offsets become committable only when it and every
+ * chunk before it on that partition have been published. A failed chunk stops the
+ * partition there: the caller rewinds (seeks) to its first offset and the partition's
+ * later chunks are forgotten, so nothing past a failure is ever committed.
+ */
+export interface TrackedChunk {
+  /** Offset of the chunk's first record (where to rewind on failure). */
+  first: string;
+  /** Offset after the chunk's last record (what a commit stores). */
+  next: string;
+  done: Promise<void>;
+}
+
+interface Entry extends TrackedChunk {
+  state: 'pending' | 'ok' | 'failed';
+  error?: unknown;
+}
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export class OffsetTracker {
+  readonly #queues = new Map<string, Entry[]>();
+  readonly #committable = new Map<string, PartitionOffset>();
+  readonly #idle: Array<() => void> = [];
+
+  constructor(private readonly onFailure: (topic: string, partition: number, rewindTo: string, error: unknown) => void) {}
+
+  track(topic: string, partition: number, chunk: TrackedChunk): void {
+    const key = `${topic}\u0000${partition}`;
+    let q = this.#queues.get(key);
+    if (!q) this.#queues.set(key, (q = []));
+    const entry: Entry = { ...chunk, state: 'pending' };
+    q.push(entry);
+    const queue = q;
+    chunk.done.then(
+      () => {
+        entry.state = 'ok';
+        this.#advance(key, topic, partition, queue);
+      },
+      (error: unknown) => {
+        entry.state = 'failed';
+        entry.error = error;
+        this.#advance(key, topic, partition, queue);
+      },
+    );
+  }
+
+  /** Chunks of this partition not yet published. */
+  outstanding(topic: string, partition: number): number {
+    return this.#queues.get(`${topic}\u0000${partition}`)?.length ?? 0;
+  }
+
+  /** The oldest chunk still waiting on this partition (for backpressure). */
+  oldest(topic: string, partition: number): Promise<void> | null {
+    return this.#queues.get(`${topic}\u0000${partition}`)?.[0]?.done.catch(() => undefined) ?? null;
+  }
+
+  /** Offsets to commit now (and forget them). */
+  takeCommittable(): PartitionOffset[] {
+    const out = [...this.#committable.values()];
+    this.#committable.clear();
+    return out;
+  }
+
+  /** Put offsets back after a failed commit, unless newer ones arrived meanwhile. */
+  restore(offsets: PartitionOffset[]): void {
+    for (const o of offsets) {
+      const key = `${o.topic}\u0000${o.partition}`;
+      if (!this.#committable.has(key)) this.#committable.set(key, o);
+    }
+  }
+
+  /** Resolves when no chunk is outstanding on any partition. */
+  async idle(): Promise<void> {
+    while ([...this.#queues.values()].some((q) => q.length > 0)) await new Promise<void>((r) => this.#idle.push(r));
+  }
+
+  #advance(key: string, topic: string, partition: number, queue: Entry[]): void {
+    if (this.#queues.get(key) !== queue) return; // the partition was rewound: this queue is history
+    while (queue.length > 0 && queue[0]!.state === 'ok') {
+      const head = queue.shift()!;
+      this.#committable.set(key, { topic, partition, offset: head.next });
+    }
+    if (queue[0]?.state === 'failed') {
+      const failed = queue[0];
+      this.#queues.set(key, []);
+      this.onFailure(topic, partition, failed.first, failed.error);
+    }
+    if ([...this.#queues.values()].every((q) => q.length === 0)) for (const r of this.#idle.splice(0)) r();
+  }
+}
