@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { benchCommand } from './commands/bench.js';
 import { catalogCommand } from './commands/catalog.js';
 import { demoCommand } from './commands/demo.js';
 import { evaluateCommand } from './commands/evaluate.js';
@@ -13,7 +14,7 @@ const program = new Command('forecast-stream')
   .description('Streaming demand forecasts: Kafka events in, ONNX quantile forecasts out.\nConfiguration: FS_* environment variables and --config FILE (see docs/configuration.md).')
   .showHelpAfterError();
 
-for (const cmd of [runCommand(), setupCommand(), catalogCommand(), simulateCommand(), replayCommand(), refreshCommand(), evaluateCommand(), demoCommand()]) program.addCommand(cmd);
+for (const cmd of [runCommand(), setupCommand(), catalogCommand(), simulateCommand(), replayCommand(), refreshCommand(), evaluateCommand(), demoCommand(), benchCommand()]) program.addCommand(cmd);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`forecast-stream: ${err instanceof Error ? err.message : String(err)}\n`);

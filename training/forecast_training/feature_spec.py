@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-FEATURE_SPEC_VERSION = 1
+FEATURE_SPEC_VERSION = 2
 FEATURE_HORIZONS = 4
 
 
@@ -27,6 +27,7 @@ FEATURE_NAMES: list[str] = (
     + _per_horizon("precip")
     + _per_horizon("holiday")
     + ["woy_sin", "woy_cos"]
+    + [f"ly_lag_{k}" for k in range(1, 8)]
 )
 FEATURE_COUNT = len(FEATURE_NAMES)
 IDX = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -37,6 +38,7 @@ FEATURE_SPEC = {
     "names": FEATURE_NAMES,
     "lags": 8,
     "seasonalOffsets": [-1, 0, 1, 2, 3, 4],
+    "lastYearLags": [1, 2, 3, 4, 5, 6, 7],
     "seasonLength": {"day": 7, "week": 52},
     "scaleWindow": 52,
     "scaleFloor": 1,

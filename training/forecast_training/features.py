@@ -36,9 +36,9 @@ class DenseSeries:
 
 
 def build_features(ds: DenseSeries, rows: np.ndarray, origins: np.ndarray) -> np.ndarray:
-    """Features [n, 38] float32 for (series row, origin bucket) pairs.
+    """Features [n, FEATURE_COUNT] float32 for (series row, origin bucket) pairs.
 
-    The grid must cover origin-52 .. origin+4 for every origin (callers pad with zeros).
+    The grid must cover origin-52 .. origin+4 (buckets before the grid read as 0) for every origin (callers pad with zeros).
     """
     rows = np.asarray(rows, dtype=np.int64)
     origins = np.asarray(origins, dtype=np.int64)
@@ -64,6 +64,8 @@ def build_features(ds: DenseSeries, rows: np.ndarray, origins: np.ndarray) -> np
     season = FEATURE_SPEC["seasonLength"][ds.size]
     for j in range(6):
         x[:, IDX["seasonal_m1"] + j] = at(o - season + j) / s
+    for k in FEATURE_SPEC["lastYearLags"]:
+        x[:, IDX[f"ly_lag_{k}"]] = at(o - season - k) / s
     x[:, IDX["log_scale"]] = np.log(s)
     x[:, IDX["mean_4_over_52"]] = (at(o) + at(o - 1) + at(o - 2) + at(o - 3)) / 4 / s
 

@@ -1,12 +1,25 @@
-"""A small quantile MLP in numpy, trained with the pinball loss.
+"""The seasonal-anchor quantile MLP in numpy, trained with the pinball loss.
 
-Why numpy and not PyTorch: the model is 38 -> 128 -> 128 -> 12 with a linear skip, the
-gradients fit on one screen, and `make train` then needs numpy + onnx (~60 MB) instead of
-a multi-GB torch wheel with CUDA dependencies. The same graph is written to ONNX in
-export_onnx.py and checked against `forward` there.
+Why this structure (docs/model.md has the numbers): a model trained before November 2011
+never sees a holiday season together with a year of lags, so a network that forecasts from
+raw lags learns "recent weeks beat last year's week" and applies it at Thanksgiving and
+Christmas, where it is wrong. Here the network only *corrects* a seasonal anchor:
 
-Output head (in units of the series scale s): z [n, H, 3] -> softplus -> cumulative sum
-over the quantile axis, so p10 >= 0 and p10 <= p50 <= p90 by construction.
+  g  = clip(sum(lag_0..7) / sum(y one season before those 8 buckets), G_MIN, G_MAX)
+       (1 where either sum is <= 0: no comparable history)
+  A_h = g * y[o+h-season] / s  (seasonal naive times year-on-year growth, in units of s);
+        the recent 8-bucket mean where there is no comparable history
+  d_k = (lag_k - g * ly_lag_k)   how far the recent buckets were from their own anchor
+
+and sees the anchor, d_k, log g, the history flag, the recent level, log_scale and the
+promotion columns, but not raw lags, calendar flags, week of year or temperature: those let
+it learn a non-seasonal relation that breaks in the holiday season. Its inputs are clamped to
+their [CLAMP, 1 - CLAMP] training quantiles (train and serve alike), so a holiday week cannot
+push it into linear extrapolation: far from the training data it reverts to the anchor.
+
+Output head (units of s): p50 = relu(A_h + z0), p10 = relu(p50 - softplus(z1)),
+p90 = p50 + softplus(z2): non-negative and ordered by construction. export_onnx.py writes
+the same graph (derived inputs included) and train.py checks it against `forward`.
 """
 from __future__ import annotations
 
@@ -14,7 +27,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .feature_spec import IDX
+
 QUANTILES = (0.1, 0.5, 0.9)
+G_MIN, G_MAX = 0.9, 1.1  # growth clip (chosen on the tuning window, docs/model.md)
+CLAMP = 0.02  # input clamp quantile
+
+LAG_COLS = [IDX[f"lag_{k}"] for k in range(8)]
+LY_COLS = [IDX["seasonal_m1"]] + [IDX[f"ly_lag_{k}"] for k in range(1, 8)]
+SEASONAL_COLS = [IDX[f"seasonal_{n}"] for n in ("0", "p1", "p2", "p3")]  # y[o+h-season], h = 1..4
+# Raw feature columns the network sees next to the derived ones.
+PASS_COLS = [IDX["log_scale"]] + [IDX[f"markdown_h{h}"] for h in range(1, 5)] + [IDX[f"depth_h{h}"] for h in range(1, 5)] \
+    + [IDX[f"precip_h{h}"] for h in range(1, 5)]
+NET_INPUTS = 4 + 8 + 3 + len(PASS_COLS)  # A_h, d_k, (log g, history flag, level), PASS_COLS
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
@@ -25,10 +50,26 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
+def derive(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows [n, FEATURE_COUNT] -> (anchor A [n, 4], network inputs [n, NET_INPUTS]), units of s."""
+    x = np.asarray(x, dtype=np.float64)
+    lags, ly = x[:, LAG_COLS], x[:, LY_COLS]
+    now, then = lags.sum(axis=1), ly.sum(axis=1)
+    has = (now > 0) & (then > 0)
+    g = np.where(has, np.clip(now / np.where(has, then, 1.0), G_MIN, G_MAX), 1.0)
+    level = now / 8
+    anchor = np.where(has[:, None], g[:, None] * x[:, SEASONAL_COLS], level[:, None])
+    d = (lags - g[:, None] * ly) * has[:, None]
+    f = np.concatenate([anchor, d, np.log(g)[:, None], has[:, None].astype(np.float64), level[:, None], x[:, PASS_COLS]], axis=1)
+    return anchor, f
+
+
 @dataclass
 class MlpParams:
     mean: np.ndarray
     std: np.ndarray
+    lo: np.ndarray  # input clamp (network inputs, before standardisation)
+    hi: np.ndarray
     w1: np.ndarray
     b1: np.ndarray
     w2: np.ndarray
@@ -42,54 +83,61 @@ class MlpParams:
         return {k: getattr(self, k) for k in ("w1", "b1", "w2", "b2", "w3", "b3", "wl")}
 
 
-def init_params(x: np.ndarray, horizons: int, hidden: int, rng: np.random.Generator) -> MlpParams:
-    d = x.shape[1]
+def init_params(f: np.ndarray, horizons: int, hidden: int, rng: np.random.Generator, clamp: float = CLAMP) -> MlpParams:
+    """`f`: network inputs (derive()[1]) of the training rows."""
+    d = f.shape[1]
     out = horizons * len(QUANTILES)
-    mean = x.mean(axis=0).astype(np.float64)
-    # Features are built to be O(1) already (docs/features.md); the floor keeps a column
-    # that is almost constant in the training window (MarkDowns are NA before 2011-11-11)
-    # from being blown up to huge standardised values when it does vary later.
-    std = np.maximum(x.std(axis=0).astype(np.float64), 1.0)
+    lo = np.quantile(f, clamp, axis=0)
+    hi = np.quantile(f, 1 - clamp, axis=0)
+    fc = np.clip(f, lo, hi)
+    mean = fc.mean(axis=0)
+    # Inputs are O(1) already; the floor keeps an almost constant column (MarkDowns are NA
+    # before 2011-11-11) from being blown up to huge standardised values.
+    std = np.maximum(fc.std(axis=0), 1.0)
     he = lambda fan_in, shape: rng.normal(0, np.sqrt(2.0 / fan_in), shape)
-    b3 = np.zeros(out)
-    # Start near "p10 = 0.5, p50 = 1, p90 = 1.5 times the scale": softplus^-1 of 0.5.
-    b3[:] = np.log(np.expm1(0.5))
-    return MlpParams(mean, std, he(d, (d, hidden)), np.zeros(hidden), he(hidden, (hidden, hidden)),
+    # Start at "p50 = anchor, p10/p90 = anchor -/+ 0.3 s".
+    b3 = np.tile([0.0, np.log(np.expm1(0.3)), np.log(np.expm1(0.3))], horizons)
+    return MlpParams(mean, std, lo, hi, he(d, (d, hidden)), np.zeros(hidden), he(hidden, (hidden, hidden)),
                      np.zeros(hidden), rng.normal(0, 0.01, (hidden, out)), b3, np.zeros((d, out)), horizons)
 
 
-def forward(p: MlpParams, x: np.ndarray, cache: bool = False):
-    xs = (x - p.mean) / p.std
+def forward_net(p: MlpParams, anchor: np.ndarray, f: np.ndarray, cache: bool = False):
+    xs = (np.clip(f, p.lo, p.hi) - p.mean) / p.std
     a1 = xs @ p.w1 + p.b1
     h1 = np.maximum(a1, 0)
     a2 = h1 @ p.w2 + p.b2
     h2 = np.maximum(a2, 0)
-    z = (h2 @ p.w3 + p.b3 + xs @ p.wl).reshape(len(x), p.horizons, len(QUANTILES))
-    q = np.cumsum(softplus(z), axis=2)
+    z = (h2 @ p.w3 + p.b3 + xs @ p.wl).reshape(len(f), p.horizons, len(QUANTILES))
+    c = anchor + z[:, :, 0]
+    q50 = np.maximum(c, 0)
+    r10 = q50 - softplus(z[:, :, 1])
+    q = np.stack([np.maximum(r10, 0), q50, q50 + softplus(z[:, :, 2])], axis=2)
     if cache:
-        return q, (xs, a1, h1, a2, h2, z)
+        return q, (xs, a1, h1, a2, h2, z, c, r10)
     return q
 
 
-def pinball_loss_and_grads(p: MlpParams, x, target, weight):
+def forward(p: MlpParams, x: np.ndarray) -> np.ndarray:
+    """Feature rows -> quantiles [n, H, 3] in units of the series scale."""
+    anchor, f = derive(x)
+    return forward_net(p, anchor, f)
+
+
+def pinball_loss_and_grads(p: MlpParams, anchor, f, target, weight):
     """Weighted mean pinball loss over (row, horizon, quantile) and its parameter gradients."""
-    q, (xs, a1, h1, a2, h2, z) = forward(p, x, cache=True)
+    q, (xs, a1, h1, a2, h2, z, c, r10) = forward_net(p, anchor, f, cache=True)
     tau = np.array(QUANTILES)
     diff = target[:, :, None] - q  # [n,H,3]
     w = weight[:, :, None]
     wsum = weight.sum() + 1e-12
     loss = float((w * np.maximum(tau * diff, (tau - 1) * diff)).sum() / wsum)
     g_q = w * ((diff < 0).astype(np.float64) - tau) / wsum
-    # q_k = sum_{j<=k} softplus(z_j): dL/dz_j = sigmoid(z_j) * sum_{k>=j} dL/dq_k.
-    g_cum = np.flip(np.cumsum(np.flip(g_q, axis=2), axis=2), axis=2)
-    g_z = (g_cum * sigmoid(z)).reshape(len(x), -1)
-    grads = {
-        "w3": h2.T @ g_z,
-        "b3": g_z.sum(axis=0),
-        "wl": xs.T @ g_z,
-    }
-    g_h2 = g_z @ p.w3.T
-    g_a2 = g_h2 * (a2 > 0)
+    m10 = r10 > 0
+    g50 = g_q[:, :, 1] + g_q[:, :, 0] * m10 + g_q[:, :, 2]
+    g_z = np.stack([g50 * (c > 0), -g_q[:, :, 0] * m10 * sigmoid(z[:, :, 1]), g_q[:, :, 2] * sigmoid(z[:, :, 2])],
+                   axis=2).reshape(len(f), -1)
+    grads = {"w3": h2.T @ g_z, "b3": g_z.sum(axis=0), "wl": xs.T @ g_z}
+    g_a2 = (g_z @ p.w3.T) * (a2 > 0)
     grads["w2"] = h1.T @ g_a2
     grads["b2"] = g_a2.sum(axis=0)
     g_a1 = (g_a2 @ p.w2.T) * (a1 > 0)
@@ -124,23 +172,21 @@ class Adam:
 
 
 def fit(x, target, weight, *, horizons: int, hidden: int, epochs: int, batch: int, lr: float,
-        weight_decay: float, seed: int, min_active: float = 0.1, lag_dropout: float = 0.0,
-        lag_columns: tuple = tuple(range(8)) + (15,), log=print) -> MlpParams:
+        weight_decay: float, seed: int, min_active: float = 0.1, clamp: float = CLAMP, log=print) -> MlpParams:
     rng = np.random.default_rng(seed)
-    lag_columns = list(lag_columns)
-    x = x.astype(np.float64)
+    anchor, f = derive(x)
     target = target.astype(np.float64)
     weight = weight.astype(np.float64)
-    p = init_params(x, horizons, hidden, rng)
-    # A feature that is almost always 0 in the training window (the honest model sees no
+    p = init_params(f, horizons, hidden, rng, clamp)
+    # An input that is almost always 0 in the training window (the honest model sees no
     # MarkDowns: they start 2011-11-11) has an effect that can only be guessed, and a
     # guess extrapolates badly. Freeze its input weights at 0 instead.
-    active = (np.abs(x) > 1e-9).mean(axis=0) >= min_active
+    active = (np.abs(f) > 1e-9).mean(axis=0) >= min_active
     p.w1[~active] = 0.0
     p.wl[~active] = 0.0
-    log(f"inactive features: {np.flatnonzero(~active).tolist()}")
+    log(f"inactive network inputs: {np.flatnonzero(~active).tolist()}")
     opt = Adam(lr=lr, weight_decay=weight_decay)
-    n = len(x)
+    n = len(f)
     steps_per_epoch = max(1, n // batch)
     total = epochs * steps_per_epoch
     for epoch in range(epochs):
@@ -150,15 +196,7 @@ def fit(x, target, weight, *, horizons: int, hidden: int, epochs: int, batch: in
             # Cosine decay: large steps early, a settled model at the end without a schedule search.
             opt.lr = lr * 0.5 * (1 + np.cos(np.pi * opt.t / total))
             idx = order[s * batch:(s + 1) * batch]
-            xb = x[idx]
-            if lag_dropout > 0:
-                # Hide the recent lags of some rows so the model also learns to forecast from
-                # the seasonal features alone: in holiday weeks the lags mislead and the
-                # same week of last year is what carries the signal.
-                hide = rng.random(len(xb)) < lag_dropout
-                xb = xb.copy()
-                xb[np.ix_(hide, lag_columns)] = p.mean[lag_columns]
-            loss, grads = pinball_loss_and_grads(p, xb, target[idx], weight[idx])
+            loss, grads = pinball_loss_and_grads(p, anchor[idx], f[idx], target[idx], weight[idx])
             grads["w1"][~active] = 0.0
             grads["wl"][~active] = 0.0
             opt.step(p, grads)

@@ -19,7 +19,7 @@ from .dataset import HOLIDAY_WEIGHT, build_rows
 from .export_onnx import OPSET, to_onnx
 from .feature_spec import FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_HASH, FEATURE_SPEC_VERSION, IDX
 from .features import H
-from .quantile_mlp import QUANTILES, fit, forward
+from .quantile_mlp import CLAMP, G_MAX, G_MIN, QUANTILES, fit, forward
 from .walmart import PAD, load_walmart, truncate_sales
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +34,10 @@ HYPER = {
     "weight_decay": 0.0,
     "seed": 1,
     "scale_power": 1.0,
-    "lag_dropout": 0.6,
     "min_active": 0.1,
     "min_history_weeks": 52,
+    "growth_clip": [G_MIN, G_MAX],
+    "input_clamp_quantile": CLAMP,
 }
 REFERENCE_ORIGINS = 8  # last origins of the training window that define the drift reference
 REFERENCE_PROBS = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
@@ -91,13 +92,13 @@ def main(argv: list[str] | None = None) -> None:
 
     params = fit(rows.x, rows.target, rows.weight, horizons=H, hidden=HYPER["hidden"], epochs=HYPER["epochs"],
                  batch=HYPER["batch"], lr=HYPER["lr"], weight_decay=HYPER["weight_decay"], seed=HYPER["seed"],
-                 min_active=HYPER["min_active"], lag_dropout=HYPER["lag_dropout"], log=log)
+                 min_active=HYPER["min_active"], clamp=HYPER["input_clamp_quantile"], log=log)
 
     until = label_date(last_week, "week").isoformat()
-    version = args.version or f"1-{until}"
+    version = args.version or f"2-{until}"
     out = Path(args.out_dir) if args.out_dir else ROOT / "engines" / args.name / version
     out.mkdir(parents=True, exist_ok=True)
-    model = to_onnx(params, f"{args.name} {version}: quantile MLP over the forecast-stream feature spec v{FEATURE_SPEC_VERSION}")
+    model = to_onnx(params, f"{args.name} {version}: seasonal-anchor quantile MLP over the forecast-stream feature spec v{FEATURE_SPEC_VERSION}")
     onnx_bytes = model.SerializeToString()
     (out / "model.onnx").write_bytes(onnx_bytes)
 

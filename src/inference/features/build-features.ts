@@ -52,6 +52,8 @@ export function buildFeatures(
 
   const season = FEATURE_SPEC.seasonLength[size];
   for (let j = 0; j < 6; j++) out[offset + F.seasonal0 + j] = salesAt(sales, origin - season + j) / s;
+  const lyLags = FEATURE_SPEC.lastYearLags;
+  for (let i = 0; i < lyLags.length; i++) out[offset + F.lyLag1 + i] = salesAt(sales, origin - season - lyLags[i]!) / s;
 
   out[offset + F.logScale] = Math.log(s);
   out[offset + F.mean4] =

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 
 /** Bump on any change to the meaning, order or count of the features. */
-export const FEATURE_SPEC_VERSION = 1;
+export const FEATURE_SPEC_VERSION = 2;
 
 /** Forecast horizons the per-horizon features cover (weekly Walmart data: 4). */
 export const FEATURE_HORIZONS = 4;
@@ -33,6 +33,7 @@ export const FEATURE_NAMES: readonly string[] = Object.freeze([
   ...perHorizon('holiday'),
   'woy_sin',
   'woy_cos',
+  ...Array.from({ length: 7 }, (_, k) => `ly_lag_${k + 1}`),
 ]);
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -50,6 +51,8 @@ export const FEATURE_INDEX = Object.freeze({
   holiday: 32,
   woySin: 36,
   woyCos: 37,
+  /** ly_lag_1 .. ly_lag_7: y[o - season - k] / s (ly_lag_0 is seasonal_m1). */
+  lyLag1: 38,
 });
 
 /**
@@ -62,6 +65,7 @@ export const FEATURE_SPEC = Object.freeze({
   names: FEATURE_NAMES,
   lags: 8,
   seasonalOffsets: [-1, 0, 1, 2, 3, 4],
+  lastYearLags: [1, 2, 3, 4, 5, 6, 7],
   seasonLength: { day: 7, week: 52 },
   scaleWindow: 52,
   scaleFloor: 1,

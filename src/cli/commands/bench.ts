@@ -1,0 +1,52 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { flashPromotion, fullRefresh, latency, machine, throughput, type BenchContext, type ScenarioResult } from '../../tools/bench/pipeline-bench.js';
+import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
+
+const ALL = ['throughput', 'latency', 'promotion', 'refresh'] as const;
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('pipeline benchmarks on the running stack: throughput, latency at 2,000 events/s, a 20,000-series flash promotion, a 50,000-series refresh')
+    .option('--scenarios <list>', `comma-separated: ${ALL.join(',')}`, ALL.join(','))
+    .option('--out <dir>', 'where results go', 'bench/results')
+    .option('-c, --config <file>', 'JSON config file')
+    .action(async (opts: { scenarios: string; out: string; config?: string }) => {
+      const base = configFrom(opts, { metricsPort: 0, logLevel: 'warn' });
+      const ctx: BenchContext = {
+        kafka: kafkaFor(base, 'bench'),
+        config: (o = {}) => {
+          const tag = `b${randomBytes(3).toString('hex')}`;
+          return configFrom(opts, {
+            metricsPort: 0,
+            logLevel: 'warn',
+            topicSales: `${tag}-sales`,
+            topicPromotions: `${tag}-promotions`,
+            topicWeather: `${tag}-weather`,
+            topicForecasts: `${tag}-forecasts`,
+            topicAlerts: `${tag}-alerts`,
+            topicDeadLetter: `${tag}-dlq`,
+            groupId: `${tag}-group`,
+            redisPrefix: tag,
+            ...o,
+          } as never);
+        },
+        store: storeFor,
+        log: (l) => process.stderr.write(`${l}\n`),
+      };
+      const results: ScenarioResult[] = [];
+      for (const s of opts.scenarios.split(',')) {
+        process.stderr.write(`bench: ${s}...\n`);
+        const r = s === 'throughput' ? await throughput(ctx) : s === 'latency' ? await latency(ctx) : s === 'promotion' ? await flashPromotion(ctx) : s === 'refresh' ? await fullRefresh(ctx) : null;
+        if (!r) throw new Error(`unknown scenario '${s}' (choose from ${ALL.join(', ')})`);
+        process.stderr.write(`bench: ${JSON.stringify(r)}\n`);
+        results.push(r);
+      }
+      const day = new Date().toISOString().slice(0, 10);
+      await mkdir(opts.out, { recursive: true });
+      const doc = { date: new Date().toISOString(), machine: machine(), config: { batchMaxSize: base.batchMaxSize, batchMaxDelayMs: base.batchMaxDelayMs, inferenceThreads: base.inferenceThreads, executionProviders: base.executionProviders }, results };
+      await writeFile(`${opts.out}/pipeline-${day}.json`, `${JSON.stringify(doc, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    });
+}

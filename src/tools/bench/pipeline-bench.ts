@@ -1,0 +1,250 @@
+import { cpus, totalmem } from 'node:os';
+import { pino } from 'pino';
+import type { Kafka } from 'kafkajs';
+import { RegistrySchemaCodec, parseSchema } from '../../core/schema-codec.js';
+import { loadSchema } from '../../core/schemas.js';
+import { bucketEndMs, bucketOf } from '../../inference/features/bucket-clock.js';
+import { Processor } from '../../main/processor.js';
+import type { Config } from '../../ops/config.js';
+import type { SeriesInfo, StateStore } from '../../state/state-types.js';
+import { InputProducer, type InputRecord } from '../input-producer.js';
+import { setupTopics } from '../setup-topics.js';
+import { play } from '../stream-player.js';
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+export interface BenchContext {
+  kafka: Kafka;
+  /** A fresh config (own topics, group, Redis prefix) per scenario. */
+  config: (overrides?: Partial<Config>) => Config;
+  store: (c: Config) => Promise<StateStore>;
+  log: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  [metric: string]: unknown;
+}
+
+function catalogOf(stores: number, items: number, tag: string): SeriesInfo[] {
+  const out: SeriesInfo[] = [];
+  for (let s = 0; s < stores; s++) {
+    for (let i = 0; i < items; i++) {
+      out.push({ seriesId: `${tag}${s}-${i}`, store: `${tag}${s}`, item: String(i), category: `c${i % 10}`, region: `r${s % 4}` });
+    }
+  }
+  return out;
+}
+
+/** Weekly totals stamped on each week's Friday, ending last week. */
+function* weeklyHistory(catalog: SeriesInfo[], weeks: number): Generator<InputRecord> {
+  const lastWeek = bucketOf(Date.now(), 'week') - 1;
+  for (let w = weeks - 1; w >= 0; w--) {
+    const friday = bucketEndMs(lastWeek - w, 'week') - 12 * 3_600_000;
+    for (const [k, s] of catalog.entries()) {
+      yield { topic: 'sales', value: { eventId: `b-${s.seriesId}-${w}`, store: s.store, item: s.item, eventTime: friday, quantity: 20 + ((k * 13 + w * 7) % 17), unitPrice: null } };
+    }
+  }
+}
+
+async function prepare(ctx: BenchContext, c: Config, catalog: SeriesInfo[]): Promise<{ codec: RegistrySchemaCodec; input: InputProducer; close: () => Promise<void> }> {
+  const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  await setupTopics(admin, codec, c);
+  await admin.disconnect();
+  const store = await ctx.store(c);
+  await store.putCatalog(catalog);
+  await store.close();
+  const producer = ctx.kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const input = new InputProducer(producer, codec, { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather });
+  return { codec, input, close: () => producer.disconnect() };
+}
+
+/** Watches forecast-updated; calls back with the series id and the arrival time. */
+async function watch(ctx: BenchContext, c: Config, codec: RegistrySchemaCodec, onForecast: (seriesId: string, at: number) => void) {
+  const reader = parseSchema(loadSchema('forecast-updated'));
+  const consumer = ctx.kafka.consumer({ groupId: `${c.groupId}-watch`, maxBytesPerPartition: 4 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: c.topicForecasts, fromBeginning: true });
+  const joined = new Promise<void>((r) => {
+    const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+      off();
+      r();
+    });
+  });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const at = Date.now();
+      for (const m of batch.messages) {
+        // the key is the series id: no need to decode the whole record for counting
+        onForecast(m.key ? m.key.toString() : ((await codec.decode(m.value!, reader)) as { seriesId: string }).seriesId, at);
+      }
+    },
+  });
+  await joined;
+  return consumer;
+}
+
+/** Approximate quantile (upper bucket bound) of a prom-client histogram. */
+async function histogramQuantile(processor: Processor, name: string, q: number): Promise<number | null> {
+  const metric = processor.metrics.registry.getSingleMetric(name);
+  if (!metric) return null;
+  const values = (await metric.get()).values.filter((v) => (v as { metricName?: string }).metricName === `${name}_bucket`);
+  const total = values.at(-1)?.value ?? 0;
+  if (total === 0) return null;
+  const hit = values.find((v) => v.value >= q * total);
+  const le = hit?.labels.le;
+  return le === undefined || le === '+Inf' ? null : Number(le) * 1000;
+}
+
+function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / 2 ** 20);
+}
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** End to end: N pre-produced events consumed, applied, forecast and published. */
+export async function throughput(ctx: BenchContext, series = 3_000, weeks = 60): Promise<ScenarioResult> {
+  const c = ctx.config();
+  const catalog = catalogOf(Math.ceil(series / 100), 100, 'tp');
+  const { input, close } = await prepare(ctx, c, catalog);
+  const total = catalog.length * weeks;
+  ctx.log(`throughput: producing ${total} events first`);
+  await play(weeklyHistory(catalog, weeks), input, { rate: 0, chunk: 5_000 });
+  await close();
+  const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
+  let processed = 0;
+  let forecasts = 0;
+  processor.events.ingest.on('records-processed', ({ count }) => (processed += count));
+  processor.events.publish.on('forecasts-published', ({ count }) => (forecasts += count));
+  let peakRss = rssMb();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb())), 250);
+  const started = Date.now();
+  await processor.start();
+  const ok = await until(() => processed >= total && (processor.status() as { batcher: { pending: number; inFlight: number } }).batcher.pending === 0, 300_000);
+  await until(() => (processor.status() as { batcher: { inFlight: number } }).batcher.inFlight === 0, 30_000);
+  const secs = (Date.now() - started) / 1000;
+  clearInterval(sampler);
+  await processor.stop();
+  return { scenario: 'throughput', events: total, series: catalog.length, seconds: secs, eventsPerSecond: Math.round(total / secs), forecastsPublished: forecasts, completed: ok, peakRssMb: peakRss, note: 'includes consumer group join and model load (a few seconds)' };
+}
+
+/** Event-to-forecast latency at a steady input rate, one series per event in rotation. */
+export async function latency(ctx: BenchContext, rate = 2_000, seconds = 20, series = 20_000): Promise<ScenarioResult> {
+  const c = ctx.config();
+  const catalog = catalogOf(series / 200, 200, 'lt');
+  const { codec, input, close } = await prepare(ctx, c, catalog);
+  const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
+  await processor.start();
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const watcher = await watch(ctx, c, codec, (id, at) => {
+    const t = sentAt.get(id);
+    if (t !== undefined) {
+      latencies.push(at - t);
+      sentAt.delete(id);
+    }
+  });
+  const friday = bucketEndMs(bucketOf(Date.now(), 'week') - 1, 'week') - 12 * 3_600_000;
+  let n = 0;
+  const total = rate * seconds;
+  function* events(): Generator<InputRecord> {
+    for (; n < total; n++) {
+      const s = catalog[n % catalog.length]!;
+      sentAt.set(s.seriesId, Date.now());
+      yield { topic: 'sales', value: { eventId: `lat-${n}`, store: s.store, item: s.item, eventTime: friday, quantity: 5, unitPrice: null } };
+    }
+  }
+  let peakRss = rssMb();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb())), 250);
+  await play(events(), input, { rate, chunk: Math.max(1, rate / 100) });
+  await until(() => sentAt.size === 0, 30_000);
+  clearInterval(sampler);
+  const stages = {
+    queueToPublishP50Ms: await histogramQuantile(processor, 'forecast_stream_queue_to_publish_seconds', 0.5),
+    queueToPublishP99Ms: await histogramQuantile(processor, 'forecast_stream_queue_to_publish_seconds', 0.99),
+    batchP99Ms: await histogramQuantile(processor, 'forecast_stream_batch_seconds', 0.99),
+    inferenceP99Ms: await histogramQuantile(processor, 'forecast_stream_inference_seconds', 0.99),
+  };
+  await watcher.disconnect();
+  await close();
+  await processor.stop();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? null;
+  return { scenario: 'latency', rate, seconds, events: total, measured: latencies.length, p50Ms: q(0.5), p90Ms: q(0.9), p99Ms: q(0.99), maxMs: latencies.at(-1) ?? null, stages, peakRssMb: peakRss, note: 'send time (producer side, before the send) to arrival at a downstream consumer; includes producer batching of ~10 ms' };
+}
+
+/** One promotion over `series` series: time from send until every forecast arrived downstream. */
+export async function flashPromotion(ctx: BenchContext, series = 20_000, historyWeeks = 8): Promise<ScenarioResult> {
+  const c = ctx.config();
+  const catalog = catalogOf(series / 200, 200, 'fp');
+  const { codec, input, close } = await prepare(ctx, c, catalog);
+  // state with some history, applied directly (the bench is about the promotion)
+  const store = await ctx.store(c);
+  const lastWeek = bucketOf(Date.now(), 'week') - 1;
+  for (let w = 0; w < historyWeeks; w++) {
+    await store.applySales(catalog.map((s, k) => ({ seriesId: s.seriesId, eventId: `h${w}-${k}`, bucket: lastWeek - w, quantity: 10 + (k % 9), eventTimeMs: bucketEndMs(lastWeek - w, 'week') - 43_200_000 })));
+  }
+  await store.close();
+  const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
+  await processor.start();
+  const seen = new Set<string>();
+  let lastAt = 0;
+  const watcher = await watch(ctx, c, codec, (id, at) => {
+    seen.add(id);
+    lastAt = at;
+  });
+  const stores = [...new Set(catalog.map((s) => s.store))];
+  const now = Date.now();
+  const started = Date.now();
+  await input.send([{ topic: 'promotions', value: { promotionId: 'flash-1', kind: 'flash', stores, items: [], categories: [], startTime: now + DAY_MS, endTime: now + 3 * DAY_MS, discountDepth: 0.3, markdownAmount: null, eventTime: now } }]);
+  const ok = await until(() => seen.size >= catalog.length, 60_000);
+  const ms = lastAt - started;
+  await watcher.disconnect();
+  await close();
+  await processor.stop();
+  return { scenario: 'flash-promotion', series: catalog.length, forecastsReceived: seen.size, completed: ok, millis: ms, note: 'promotion send -> last of its forecasts read by a downstream consumer' };
+}
+
+/** Full refresh of every series from state. */
+export async function fullRefresh(ctx: BenchContext, series = 50_000, historyWeeks = 13): Promise<ScenarioResult> {
+  const c = ctx.config();
+  const catalog = catalogOf(series / 250, 250, 'fr');
+  const { close } = await prepare(ctx, c, catalog);
+  await close();
+  const store = await ctx.store(c);
+  const lastWeek = bucketOf(Date.now(), 'week') - 1;
+  for (let w = 0; w < historyWeeks; w++) {
+    for (let i = 0; i < catalog.length; i += 10_000) {
+      const part = catalog.slice(i, i + 10_000);
+      await store.applySales(part.map((s, k) => ({ seriesId: s.seriesId, eventId: `h${w}-${i + k}`, bucket: lastWeek - w, quantity: 10 + (k % 9), eventTimeMs: bucketEndMs(lastWeek - w, 'week') - 43_200_000 })));
+    }
+  }
+  await store.close();
+  const processor = new Processor({ config: c, log: pino({ level: 'warn' }), consume: false });
+  await processor.start();
+  let peakRss = rssMb();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb())), 100);
+  const started = Date.now();
+  const n = await processor.refreshAll();
+  const secs = (Date.now() - started) / 1000;
+  clearInterval(sampler);
+  await processor.stop();
+  return { scenario: 'full-refresh', series: n, historyWeeks, seconds: secs, seriesPerSecond: Math.round(n / secs), peakRssMb: peakRss };
+}
+
+export function machine(): Record<string, unknown> {
+  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, note: 'Kafka, the registry and Redis run on the same machine' };
+}
+
+export { WEEK_MS };
