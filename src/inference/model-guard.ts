@@ -6,11 +6,19 @@ import { FEATURE_COUNT, FEATURE_INDEX } from './features/feature-spec.js';
 import type { PrimaryModel } from './forecast.js';
 import { checkQuantiles } from './output-check.js';
 
+/** Does the feature row at `at` carry any sales from a year before its origin? */
+export function hasLastYear(features: Float32Array, at: number): boolean {
+  for (let j = 0; j < 6; j++) if (features[at + FEATURE_INDEX.seasonal0 + j] !== 0) return true;
+  for (let k = 0; k < 7; k++) if (features[at + FEATURE_INDEX.lyLag1 + k] !== 0) return true;
+  return false;
+}
+
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface InferenceEvents {
   'breaker-state': { state: BreakerState; reason: string };
   drift: { psi: number; threshold: number };
+  'drift-checked': { psi: number };
   'primary-failed': { error: string; code: string };
   inference: { batch: number; durationMs: number; source: 'primary' | 'fallback' };
 }
@@ -23,6 +31,8 @@ export interface ModelGuardOptions {
   volumeThreshold: number;
   driftPsiThreshold: number;
   driftWindow: number;
+  /** Consecutive windows over the threshold that count as drift. */
+  driftConsecutive: number;
   events: TypedEmitter<InferenceEvents>;
 }
 
@@ -38,6 +48,7 @@ export class ModelGuard {
   readonly #drift: DriftMonitor | null;
   #state: BreakerState = 'closed';
   #lastPsi: number | null = null;
+  #overThreshold = 0;
 
   constructor(options: ModelGuardOptions) {
     this.#o = options;
@@ -61,6 +72,7 @@ export class ModelGuard {
     this.#breaker.on('open', () => this.#setState('open', 'failures or drift'));
     this.#breaker.on('halfOpen', () => {
       this.#drift?.reset();
+      this.#overThreshold = 0;
       this.#setState('half-open', 'reset timeout elapsed, trying the primary model');
     });
     this.#breaker.on('close', () => this.#setState('closed', 'primary model healthy again'));
@@ -106,16 +118,27 @@ export class ModelGuard {
 
   #checkDrift(features: Float32Array, out: Float32Array, batch: number): void {
     const h = this.#o.model.horizons;
-    const normalised = new Float64Array(batch * h);
+    const normalised: number[] = [];
     for (let r = 0; r < batch; r++) {
+      // the reference covers series with a year of history; a series still filling its
+      // first year (a cold start, a backfill) is a different population, not drift
+      if (!hasLastYear(features, r * FEATURE_COUNT)) continue;
       const scale = Math.exp(features[r * FEATURE_COUNT + FEATURE_INDEX.logScale]!);
-      for (let k = 0; k < h; k++) normalised[r * h + k] = out[(r * h + k) * 3 + 1]! / scale;
+      for (let k = 0; k < h; k++) normalised.push(out[(r * h + k) * 3 + 1]! / scale);
     }
+    if (normalised.length === 0) return;
     this.#drift!.observe(normalised);
     const psi = this.#drift!.psi();
     if (psi === null) return;
+    // tumbling windows: each verdict rests on fresh outputs, and it takes
+    // `driftConsecutive` windows in a row over the threshold to call it drift (one noisy
+    // window of a small catalog is not)
+    this.#drift!.reset();
     this.#lastPsi = psi;
-    if (psi > this.#o.driftPsiThreshold && this.#state !== 'open') {
+    this.#o.events.emit('drift-checked', { psi });
+    this.#overThreshold = psi > this.#o.driftPsiThreshold ? this.#overThreshold + 1 : 0;
+    if (this.#overThreshold >= this.#o.driftConsecutive && this.#state !== 'open') {
+      this.#overThreshold = 0;
       this.#o.events.emit('drift', { psi, threshold: this.#o.driftPsiThreshold });
       this.open(`output drift: PSI ${psi.toFixed(3)} > ${this.#o.driftPsiThreshold}`);
     }

@@ -143,6 +143,7 @@ export class Processor {
       volumeThreshold: c.breakerVolume,
       driftPsiThreshold: c.driftPsiThreshold,
       driftWindow: c.driftWindow,
+      driftConsecutive: c.driftConsecutive,
       events: this.events.inference,
     });
     this.#forecaster = new Forecaster({

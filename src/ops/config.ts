@@ -87,6 +87,8 @@ export const configSchema = z
     driftPsiThreshold: z.coerce.number().positive().default(0.25),
     /** FS_DRIFT_WINDOW: recent primary outputs compared with the model's reference distribution. */
     driftWindow: int(100).default(5_000),
+    /** FS_DRIFT_CONSECUTIVE: windows in a row over the PSI threshold before the breaker opens. */
+    driftConsecutive: int(1, 100).default(2),
     /** FS_BAD_INPUT: dlq (dead-letter and go on) | skip (count and go on) | fail (stop the consumer). */
     badInputPolicy: z.enum(['dlq', 'skip', 'fail']).default('dlq'),
     /** FS_METRICS_PORT: Prometheus /metrics and /healthz, /readyz; 0 turns the server off. */
@@ -166,6 +168,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   driftPsiThreshold: ['FS_DRIFT_PSI'],
   driftWindow: ['FS_DRIFT_WINDOW'],
   badInputPolicy: ['FS_BAD_INPUT'],
+  driftConsecutive: ['FS_DRIFT_CONSECUTIVE'],
   metricsPort: ['FS_METRICS_PORT'],
   logLevel: ['FS_LOG_LEVEL'],
   triggersPerForecast: ['FS_TRIGGERS_PER_FORECAST'],

@@ -54,7 +54,7 @@ export class HarnessDriver implements PipelineDriver {
       resetTimeoutMs: 60_000,
       volumeThreshold: 2,
       driftPsiThreshold: 0.25,
-      driftWindow: 100,
+      driftWindow: 100, driftConsecutive: 1,
       events: this.events.inference,
     });
     const forecaster = new Forecaster({

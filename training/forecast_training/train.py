@@ -39,7 +39,9 @@ HYPER = {
     "growth_clip": [G_MIN, G_MAX],
     "input_clamp_quantile": CLAMP,
 }
-REFERENCE_ORIGINS = 8  # last origins of the training window that define the drift reference
+# last origins of the training window that define the drift reference: a whole year, so the
+# reference holds every season and the drift check does not depend on the time of year
+REFERENCE_ORIGINS = 52
 REFERENCE_PROBS = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
 
 

@@ -90,10 +90,10 @@ export function demoCommand(): Command {
       const ticker = setInterval(() => {
         const now = Date.now();
         const dt = (now - last.t) / 1000;
-        const s = processor.status() as { breaker: string; batcher: { pending: number } };
+        const s = processor.status() as { breaker: string; driftPsi: number | null; batcher: { pending: number } };
         out(
           `[demo ${((now - started) / 1000).toFixed(0).padStart(3)}s] events/s ${((inputs - last.inputs) / dt).toFixed(0).padStart(6)}  forecasts/s ${((forecasts - last.forecasts) / dt).toFixed(0).padStart(6)}  ` +
-            `total in ${inputs}, out ${forecasts} (fallback ${fallback}), rejected ${rejected}, pending ${s.batcher.pending}, breaker ${s.breaker}`,
+            `total in ${inputs}, out ${forecasts} (fallback ${fallback}), rejected ${rejected}, pending ${s.batcher.pending}, breaker ${s.breaker}${s.driftPsi === null ? '' : ` (drift PSI ${s.driftPsi.toFixed(2)})`}`,
         );
         last = { t: now, inputs, forecasts };
       }, 5_000);
@@ -123,6 +123,12 @@ export function demoCommand(): Command {
       for (const f of [...latest.values()].slice(0, 5)) {
         const hs = f.horizons.map((h) => `${h.bucketDate} p10 ${h.p10.toFixed(1)} p50 ${h.p50.toFixed(1)} p90 ${h.p90.toFixed(1)}`).join(' | ');
         out(`  ${f.seriesId.padEnd(14)} origin ${f.originDate} ${f.source}/${f.modelVersion}: ${hs}`);
+      }
+      if (fallback > 0) {
+        out(
+          `[demo] ${fallback} forecasts came from the fallback model: the breaker opens when the primary model fails or its output drifts ` +
+            `(PSI of p50/scale vs the training distribution over FS_DRIFT_PSI=${config.driftPsiThreshold}); the synthetic stream is not the Walmart data the model was trained on`,
+        );
       }
       if (inputs < sent) {
         out(`[demo] WARNING: ${sent - inputs} events were not processed before the stop`);

@@ -22,7 +22,7 @@ export function simulateOptions(cmd: Command): Command {
     .option('--seed <n>', 'random seed (same seed, same events)', '42')
     .option('--stores <n>', 'stores', '20')
     .option('--items <n>', 'items per store', '25')
-    .option('--days <n>', 'live days to play after the history', '90')
+    .option('--days <n>', 'live days to play after the history (they end by yesterday)', '365')
     .option('--history-weeks <n>', 'weeks of weekly history sent first, as fast as possible', '60')
     .option('--rate <n>', 'live events per second (0 = unpaced)', '1000');
 }

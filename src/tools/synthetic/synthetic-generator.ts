@@ -25,6 +25,8 @@ interface SeriesModel {
   level: number;
   dayOfWeek: number[];
   annualAmp: number;
+  /** Sells only in its season (garden, heating, holiday goods): zero for months. */
+  seasonalOnly: boolean;
   /** Growth per year (0.1 = +10 %). */
   trend: number;
   annualPhase: number;
@@ -68,6 +70,7 @@ export class SyntheticGenerator {
           dayOfWeek: [1, 0.85, 0.85, 0.9, 1, 1 + weekendBoost, 1 + weekendBoost * 0.8],
           annualAmp: kind > 0.7 ? 0.7 + r() * 0.3 : 0.03 + r() * 0.15,
           trend: (r() - 0.5) * 0.2,
+          seasonalOnly: kind > 0.88,
           annualPhase: r() * 2 * Math.PI,
           tempSensitivity: (Number(category.slice(1)) % 2 === 0 ? 1 : -1) * r() * 0.02,
           promoElasticity: 1 + r() * 2,
@@ -146,7 +149,8 @@ export class SyntheticGenerator {
 
   #expected(m: SeriesModel, dayMs: number, scale: number): number {
     const dow = new Date(dayMs).getUTCDay();
-    const annual = 1 + m.annualAmp * Math.sin((2 * Math.PI * dayOfYear(dayMs)) / 365.25 + m.annualPhase);
+    const wave = Math.sin((2 * Math.PI * dayOfYear(dayMs)) / 365.25 + m.annualPhase);
+    const annual = m.seasonalOnly ? 3 * Math.max(0, wave) ** 2 : 1 + m.annualAmp * wave;
     const temp = this.#todayTemp.get(m.info.store) ?? this.#storeTemp.get(m.info.store) ?? 15;
     const weather = Math.max(0.3, 1 + m.tempSensitivity * (temp - 15));
     let promo = 1;
@@ -156,8 +160,18 @@ export class SyntheticGenerator {
       }
     }
     const growth = Math.exp((m.trend * (dayMs - this.#o.liveStartMs)) / (365.25 * DAY_MS));
-    return scale * m.level * growth * m.dayOfWeek[dow]! * Math.max(0.02, annual) * weather * promo;
+    return scale * holidayLift(dayMs) * m.level * growth * m.dayOfWeek[dow]! * (m.seasonalOnly ? annual : Math.max(0.02, annual)) * weather * promo;
   }
+}
+
+/** The year-end rush: the weeks before Christmas and Thanksgiving week sell more. */
+function holidayLift(ms: number): number {
+  const d = new Date(ms);
+  const month = d.getUTCMonth();
+  const day = d.getUTCDate();
+  if (month === 11 && day >= 8 && day <= 24) return 2;
+  if (month === 10 && day >= 22 && day <= 29) return 1.5;
+  return 1;
 }
 
 function dayOfYear(ms: number): number {

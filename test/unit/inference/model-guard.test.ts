@@ -13,6 +13,7 @@ function features(batch: number, mean = 1): Float32Array {
   for (let r = 0; r < batch; r++) {
     f[r * FEATURE_COUNT + FEATURE_INDEX.logScale] = Math.log(10);
     f[r * FEATURE_COUNT + FEATURE_INDEX.mean4] = mean;
+    f[r * FEATURE_COUNT + FEATURE_INDEX.seasonal0] = 1; // a year of history
   }
   return f;
 }
@@ -22,7 +23,7 @@ function guardFor(model: FakePrimaryModel, timeoutMs = 1_000) {
   const seen: string[] = [];
   events.on('breaker-state', (e) => seen.push(e.state));
   events.on('drift', () => seen.push('drift'));
-  const guard = new ModelGuard({ model, timeoutMs, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, volumeThreshold: 2, driftPsiThreshold: 0.25, driftWindow: 200, events });
+  const guard = new ModelGuard({ model, timeoutMs, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, volumeThreshold: 2, driftPsiThreshold: 0.25, driftWindow: 200, driftConsecutive: 2, events });
   return { guard, seen };
 }
 
@@ -105,6 +106,19 @@ describe('ModelGuard', () => {
     for (let i = 0; i < 20 && guard.state === 'closed'; i++) await guard.run(features(5, 1), 5);
     expect(seen).toContain('drift');
     expect(guard.state).toBe('open');
+    guard.shutdown();
+  });
+
+  it('leaves series without a year of history out of the drift check', async () => {
+    const model = new FakePrimaryModel({ edges: [0, 0.9, 1.1, 100], proportions: [0.01, 0.98, 0.01] });
+    model.mode = 'scaled';
+    model.factor = 5;
+    const { guard, seen } = guardFor(model);
+    const young = features(5, 1);
+    for (let r = 0; r < 5; r++) young[r * FEATURE_COUNT + FEATURE_INDEX.seasonal0] = 0;
+    for (let i = 0; i < 30; i++) await guard.run(young, 5);
+    expect(seen).not.toContain('drift');
+    expect(guard.state).toBe('closed');
     guard.shutdown();
   });
 });
