@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
+import { loadSchema } from '../../src/core/schemas.js';
+import { Processor } from '../../src/main/processor.js';
+import { setupTopics } from '../../src/tools/setup-topics.js';
+import { envFor } from '../support/child-processor.js';
+import { testConfig, testKafka } from '../support/real-stack.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const MINI = fileURLToPath(new URL('../fixtures/walmart-mini', import.meta.url));
+
+describe('replay of Walmart-format data through the whole pipeline', () => {
+  it('the replay command loads the catalog and plays the CSVs; every series gets primary-model forecasts', async () => {
+    const c = testConfig();
+    const kafka = testKafka(c);
+    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    const admin = kafka.admin();
+    await admin.connect();
+    await setupTopics(admin, codec, c);
+    await admin.disconnect();
+
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'replay', '--data', MINI, '--to', '2010-06-30'], { env: envFor(c) });
+    const sent = Number(/replayed (\d+) events/.exec(stdout)?.[1]);
+    expect(sent).toBeGreaterThan(0);
+
+    const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
+    await processor.start();
+    const series = [...processor.catalog.all()].map((s) => s.seriesId);
+    const rows = readFileSync(`${MINI}/train.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const played = new Set(rows.filter((r) => r[2]! <= '2010-06-30').map((r) => `${r[0]}-${r[1]}`));
+    expect(new Set(series)).toEqual(played);
+
+    const reader = parseSchema(loadSchema('forecast-updated'));
+    const latest = new Map<string, { source: string; originDate: string; horizons: Array<{ p10: number; p50: number; p90: number }> }>();
+    const watcher = kafka.consumer({ groupId: `${c.groupId}-watch` });
+    await watcher.connect();
+    await watcher.subscribe({ topic: c.topicForecasts, fromBeginning: true });
+    await watcher.run({
+      eachMessage: async ({ message }) => {
+        const f = (await codec.decode(message.value!, reader)) as { seriesId: string; source: string; originDate: string; horizons: Array<{ p10: number; p50: number; p90: number }> };
+        latest.set(f.seriesId, f);
+      },
+    });
+    const end = Date.now() + 60_000;
+    // wait until every series has a forecast from the last week it sold in
+    const lastWeek = new Map<string, string>();
+    for (const r of rows) if (r[2]! <= '2010-06-30') lastWeek.set(`${r[0]}-${r[1]}`, r[2]!);
+    while (Date.now() < end && !series.every((id) => latest.get(id)?.originDate === lastWeek.get(id))) await new Promise((r) => setTimeout(r, 200));
+    await watcher.disconnect();
+    await processor.stop();
+
+    for (const id of series) {
+      const f = latest.get(id);
+      expect(f?.originDate, id).toBe(lastWeek.get(id));
+      expect(f!.source).toBe('primary');
+      for (const h of f!.horizons) {
+        expect(h.p10).toBeLessThanOrEqual(h.p50);
+        expect(h.p50).toBeLessThanOrEqual(h.p90);
+        expect(h.p10).toBeGreaterThanOrEqual(0);
+      }
+    }
+  }, 180_000);
+});
