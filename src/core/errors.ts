@@ -40,10 +40,15 @@ export class ForecastError extends Error {
   }
 }
 
-/** Bad input: the record is wrong, not the system. Never retried, never opens a breaker. */
+/**
+ * Bad input: the record is wrong, not the system. Never retried, never opens a breaker.
+ * A retriable failure (the registry unreachable while decoding) is not bad input: the
+ * record is retried rather than dead-lettered.
+ */
 export function isBadInput(err: unknown): boolean {
   return (
     err instanceof ForecastError &&
+    !err.retriable &&
     (err.code === 'DECODE_FAILED' ||
       err.code === 'VALIDATION_FAILED' ||
       err.code === 'UNKNOWN_SERIES' ||
