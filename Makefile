@@ -8,7 +8,7 @@ export npm_config_update_notifier := false
 # REDIS_URL instead of starting the local stack.
 WITH_STACK := $(if $(filter external,$(STACK)),,bash stack/with-stack.sh)
 
-.PHONY: help install build up down status test test-unit test-integration test-py demo bench train clean
+.PHONY: help install build up down status test test-unit test-integration test-py demo bench train helm-lint clean
 
 help:
 	@echo "make demo    - start the local stack and run the pipeline end to end on a synthetic stream (~1 min)"
@@ -16,6 +16,7 @@ help:
 	@echo "make up | down | status - the local Kafka + schema registry + Redis stack"
 	@echo "make bench   - benchmarks (results in bench/results/)"
 	@echo "make train   - retrain the model into engines/ (Python venv in training/.venv)"
+	@echo "make helm-lint - lint and render the Helm chart in helm/forecast-stream"
 
 node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -55,6 +56,13 @@ bench: build
 
 train:
 	bash training/train.sh
+
+# Helm from the Go module proxy (the first build takes a few minutes), then lint and render.
+HELM := $(shell go env GOPATH 2>/dev/null)/bin/helm
+helm-lint:
+	@test -x $(HELM) || go install helm.sh/helm/v3/cmd/helm@v3.22.0
+	$(HELM) lint helm/forecast-stream
+	$(HELM) template check helm/forecast-stream --set gpu.enabled=true > /dev/null && echo "helm template: ok"
 
 clean:
 	rm -rf dist node_modules/.install-stamp
