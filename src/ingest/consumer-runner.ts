@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { nextGroupJoin } from '../core/group-join.js';
 import type { RawRecord, SourceOffset } from './input-events.js';
 import { OffsetTracker } from './offset-tracker.js';
 import type { RecordProcessor } from './record-processor.js';
@@ -63,12 +64,7 @@ export class ConsumerRunner {
     const { consumer } = this.#o;
     await consumer.connect();
     await consumer.subscribe({ topics: this.#o.topics, fromBeginning: this.#o.fromBeginning });
-    const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
+    const joined = nextGroupJoin(consumer);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

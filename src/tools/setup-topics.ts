@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../ops/config.js';
 import { loadSchema, valueSubject, type SchemaName } from '../core/schemas.js';
 import type { SchemaCodec } from '../core/schema-codec.js';
@@ -47,4 +47,15 @@ export async function setupTopics(admin: Admin, codec: SchemaCodec, c: Config): 
     subjects.push(subject);
   }
   return { created: missing, existing: wanted.filter((t) => existingTopics.has(t)), subjects };
+}
+
+/** setupTopics with an admin client of its own (connected for the call). */
+export async function setupTopicsWith(kafka: Kafka, codec: SchemaCodec, c: Config): Promise<SetupResult> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await setupTopics(admin, codec, c);
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -6,7 +6,7 @@ import { bucketOf } from '../../src/inference/features/bucket-clock.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { InputProducer, type InputRecord } from '../../src/tools/input-producer.js';
-import { setupTopics } from '../../src/tools/setup-topics.js';
+import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { startChildProcessor } from '../support/child-processor.js';
 import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
 
@@ -23,10 +23,7 @@ describe('crash recovery', () => {
   it('SIGKILL mid-stream, restart: every input is in state once, every series got a forecast after its last input', async () => {
     const kafka = testKafka(c);
     const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
-    const admin = kafka.admin();
-    await admin.connect();
-    await setupTopics(admin, codec, c);
-    await admin.disconnect();
+    await setupTopicsWith(kafka, codec, c);
 
     const catalog: SeriesInfo[] = [];
     for (let s = 1; s <= 10; s++) for (let i = 1; i <= 20; i++) catalog.push({ seriesId: `K${s}-I${i}`, store: `K${s}`, item: `I${i}`, category: `C${i % 3}`, region: 'R' });

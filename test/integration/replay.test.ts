@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
 import { loadSchema } from '../../src/core/schemas.js';
 import { Processor } from '../../src/main/processor.js';
-import { setupTopics } from '../../src/tools/setup-topics.js';
+import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { envFor } from '../support/child-processor.js';
 import { testConfig, testKafka } from '../support/real-stack.js';
 
@@ -19,10 +19,7 @@ describe('replay of Walmart-format data through the whole pipeline', () => {
     const c = testConfig();
     const kafka = testKafka(c);
     const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
-    const admin = kafka.admin();
-    await admin.connect();
-    await setupTopics(admin, codec, c);
-    await admin.disconnect();
+    await setupTopicsWith(kafka, codec, c);
 
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'replay', '--data', MINI, '--to', '2010-06-30'], { env: envFor(c) });
     const sent = Number(/replayed (\d+) events/.exec(stdout)?.[1]);

@@ -1,12 +1,13 @@
 import { pino } from 'pino';
 import type { Consumer, Producer } from 'kafkajs';
+import { nextGroupJoin } from '../../src/core/group-join.js';
 import { RegistrySchemaCodec, parseSchema } from '../../src/core/schema-codec.js';
 import { loadSchema, valueSubject } from '../../src/core/schemas.js';
 import { Processor } from '../../src/main/processor.js';
 import type { Config, ConfigInput } from '../../src/ops/config.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { InputProducer, type InputRecord } from '../../src/tools/input-producer.js';
-import { setupTopics } from '../../src/tools/setup-topics.js';
+import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import type { DeadLetterView, ForecastView, InputTopic, PipelineDriver } from '../scenarios/pipeline-driver.js';
 import { testConfig, testKafka } from './real-stack.js';
 
@@ -30,10 +31,7 @@ export class StackDriver implements PipelineDriver {
 
   static async create(overrides: ConfigInput = {}): Promise<StackDriver> {
     const d = new StackDriver(overrides);
-    const admin = d.#kafka.admin();
-    await admin.connect();
-    await setupTopics(admin, d.codec, d.config);
-    await admin.disconnect();
+    await setupTopicsWith(d.#kafka, d.codec, d.config);
     d.#producer = d.#kafka.producer({ allowAutoTopicCreation: false });
     await d.#producer.connect();
     const c = d.config;
@@ -122,12 +120,7 @@ export class StackDriver implements PipelineDriver {
     const consumer = this.#kafka.consumer({ groupId: `${this.config.groupId}-watch-${topic}` });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
+    const joined = nextGroupJoin(consumer);
     await consumer.run({
       eachMessage: async ({ message }) => {
         const headers: Record<string, string> = {};

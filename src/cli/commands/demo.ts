@@ -4,7 +4,7 @@ import { parseSchema } from '../../core/schema-codec.js';
 import { loadSchema } from '../../core/schemas.js';
 import { Processor } from '../../main/processor.js';
 import { InputProducer } from '../../tools/input-producer.js';
-import { setupTopics } from '../../tools/setup-topics.js';
+import { setupTopicsWith } from '../../tools/setup-topics.js';
 import { play } from '../../tools/stream-player.js';
 import { codecFor, configFrom, kafkaFor, loggerFor, storeFor } from '../cli-context.js';
 import { generatorFor, simulateOptions, type SimulateFlags } from './simulate.js';
@@ -40,10 +40,7 @@ export function demoCommand(): Command {
       const durationMs = Number(flags.duration) * 1000;
 
       const kafka = kafkaFor(config, 'demo');
-      const admin = kafka.admin();
-      await admin.connect();
-      const setup = await setupTopics(admin, codecFor(config), config);
-      await admin.disconnect();
+      const setup = await setupTopicsWith(kafka, codecFor(config), config);
       out(`[demo] topics ready (created: ${setup.created.join(', ') || 'none'}), schemas registered: ${setup.subjects.length}`);
 
       const gen = generatorFor(flags);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { setupTopics } from '../../tools/setup-topics.js';
+import { setupTopicsWith } from '../../tools/setup-topics.js';
 import { codecFor, configFrom, kafkaFor } from '../cli-context.js';
 
 export function setupCommand(): Command {
@@ -8,14 +8,8 @@ export function setupCommand(): Command {
     .option('-c, --config <file>', 'JSON config file')
     .action(async (opts: { config?: string }) => {
       const config = configFrom(opts);
-      const admin = kafkaFor(config, 'setup').admin();
-      await admin.connect();
-      try {
-        const r = await setupTopics(admin, codecFor(config), config);
-        process.stdout.write(`topics created: ${r.created.join(', ') || '(none)'}; already there: ${r.existing.join(', ') || '(none)'}\n`);
-        process.stdout.write(`schemas registered: ${r.subjects.join(', ')}\n`);
-      } finally {
-        await admin.disconnect();
-      }
+      const r = await setupTopicsWith(kafkaFor(config, 'setup'), codecFor(config), config);
+      process.stdout.write(`topics created: ${r.created.join(', ') || '(none)'}; already there: ${r.existing.join(', ') || '(none)'}\n`);
+      process.stdout.write(`schemas registered: ${r.subjects.join(', ')}\n`);
     });
 }

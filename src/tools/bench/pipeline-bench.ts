@@ -1,6 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { pino } from 'pino';
 import type { Kafka } from 'kafkajs';
+import { nextGroupJoin } from '../../core/group-join.js';
 import { RegistrySchemaCodec, parseSchema } from '../../core/schema-codec.js';
 import { loadSchema } from '../../core/schemas.js';
 import { bucketEndMs, bucketOf } from '../../inference/features/bucket-clock.js';
@@ -8,7 +9,7 @@ import { Processor } from '../../main/processor.js';
 import type { Config } from '../../ops/config.js';
 import type { SeriesInfo, StateStore } from '../../state/state-types.js';
 import { InputProducer, type InputRecord } from '../input-producer.js';
-import { setupTopics } from '../setup-topics.js';
+import { setupTopicsWith } from '../setup-topics.js';
 import { play } from '../stream-player.js';
 
 const DAY_MS = 86_400_000;
@@ -50,10 +51,7 @@ function* weeklyHistory(catalog: SeriesInfo[], weeks: number): Generator<InputRe
 
 async function prepare(ctx: BenchContext, c: Config, catalog: SeriesInfo[]): Promise<{ codec: RegistrySchemaCodec; input: InputProducer; close: () => Promise<void> }> {
   const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  await setupTopics(admin, codec, c);
-  await admin.disconnect();
+  await setupTopicsWith(ctx.kafka, codec, c);
   const store = await ctx.store(c);
   await store.putCatalog(catalog);
   await store.close();
@@ -69,12 +67,7 @@ async function watch(ctx: BenchContext, c: Config, codec: RegistrySchemaCodec, o
   const consumer = ctx.kafka.consumer({ groupId: `${c.groupId}-watch`, maxBytesPerPartition: 4 << 20 });
   await consumer.connect();
   await consumer.subscribe({ topic: c.topicForecasts, fromBeginning: true });
-  const joined = new Promise<void>((r) => {
-    const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-      off();
-      r();
-    });
-  });
+  const joined = nextGroupJoin(consumer);
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const at = Date.now();
