@@ -5,8 +5,9 @@ input `features` float32 [batch, FEATURE_COUNT] -> output `quantiles` float32 [b
 (p10, p50, p90 in sales units). Inside the graph, mirroring quantile_mlp.derive/forward_net:
 year-on-year growth g and the seasonal anchor A_h from the lag / last-year columns, the
 network inputs (clamped, standardisation folded into the first layer), two ReLU layers plus
-a linear skip, p50 = relu(A + z0), p10 = relu(p50 - softplus(z1)), p90 = p50 + softplus(z2),
-times exp(log_scale).
+a linear skip, p50 = relu(A + z0), p10 = relu(p50 - softplus(z1)), p90 = p50 + softplus(z2);
+then (quantile_mlp.combine) the median combined with the fallback's point forecast and the
+calibrated widths around it, times exp(log_scale).
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .feature_spec import FEATURE_COUNT, IDX
-from .quantile_mlp import G_MAX, G_MIN, LAG_COLS, LY_COLS, PASS_COLS, QUANTILES, SEASONAL_COLS, MlpParams
+from .quantile_mlp import (FB_G_MAX, FB_G_MIN, FB_LEVEL_WEIGHTS, FB_SEASONAL_WEIGHT, G_MAX, G_MIN, LAG_COLS, LY_COLS,
+                           NET_WEIGHT, PASS_COLS, QUANTILES, SEASONAL_COLS, MlpParams)
 
 OPSET = 17  # onnxruntime-node 1.30 runs up to opset 23; 17 keeps older runtimes working
 IR_VERSION = 8
@@ -37,6 +39,9 @@ def to_onnx(p: MlpParams, doc: str) -> onnx.ModelProto:
         i64(PASS_COLS, "pass_cols"), i64([IDX["log_scale"]], "ls_col"),
         i64([1], "axis1"), f32(0.0, "zero"), f32(1.0, "one"), f32(1.0 / len(LAG_COLS), "one_eighth"),
         f32(G_MIN, "g_min"), f32(G_MAX, "g_max"),
+        f32(FB_G_MIN, "fb_g_min"), f32(FB_G_MAX, "fb_g_max"), f32(FB_LEVEL_WEIGHTS.reshape(-1, 1), "fb_level_w"),
+        f32(FB_SEASONAL_WEIGHT, "fb_seasonal_w"), f32(1 - FB_SEASONAL_WEIGHT, "fb_level_share"),
+        f32(NET_WEIGHT, "net_w"), f32(1 - NET_WEIGHT, "fb_w"), f32(p.k_lo, "k_lo"), f32(p.k_hi, "k_hi"),
         i64([0, H, Q], "out_shape"),  # 0 = keep the batch dimension
         i64([-1, H, 1], "col_shape"), i64([-1, 1, 1], "scale_shape"),
         i64([0], "s0"), i64([1], "s1"), i64([2], "s2"), i64([3], "s3"), i64([2], "ax2"),
@@ -75,9 +80,23 @@ def to_onnx(p: MlpParams, doc: str) -> onnx.ModelProto:
         n("Slice", ["z3", "s1", "s2", "ax2"], ["z_low"]),
         n("Slice", ["z3", "s2", "s3", "ax2"], ["z_high"]),
         n("Reshape", ["anchor", "col_shape"], ["anchor3"]),
-        n("Add", ["anchor3", "z_mid"], ["center"]), n("Relu", ["center"], ["p50"]),
-        n("Softplus", ["z_low"], ["below"]), n("Sub", ["p50", "below"], ["p10_raw"]), n("Relu", ["p10_raw"], ["p10"]),
-        n("Softplus", ["z_high"], ["above"]), n("Add", ["p50", "above"], ["p90"]),
+        n("Add", ["anchor3", "z_mid"], ["center"]), n("Relu", ["center"], ["net_p50"]),
+        n("Softplus", ["z_low"], ["below"]), n("Sub", ["net_p50", "below"], ["net_p10_raw"]),
+        n("Relu", ["net_p10_raw"], ["net_p10"]),
+        n("Softplus", ["z_high"], ["above"]),
+        # The fallback's point forecast (quantile_mlp.fallback_point) and the combination (combine).
+        n("Max", ["ratio", "fb_g_min"], ["fb_ratio_lo"]), n("Min", ["fb_ratio_lo", "fb_g_max"], ["fb_g_clipped"]),
+        n("Where", ["has", "fb_g_clipped", "one"], ["fb_g"]),
+        n("MatMul", ["lags", "fb_level_w"], ["fb_level"]),
+        n("Mul", ["seasonal", "fb_g"], ["fb_seasonal_g"]), n("Mul", ["fb_seasonal_g", "fb_seasonal_w"], ["fb_s_part"]),
+        n("Mul", ["fb_level", "fb_level_share"], ["fb_l_part"]), n("Add", ["fb_s_part", "fb_l_part"], ["fb_blend"]),
+        n("Where", ["has", "fb_blend", "fb_level"], ["fb_raw"]), n("Relu", ["fb_raw"], ["fb_point"]),
+        n("Reshape", ["fb_point", "col_shape"], ["fb_point3"]),
+        n("Mul", ["net_p50", "net_w"], ["mid_net"]), n("Mul", ["fb_point3", "fb_w"], ["mid_fb"]),
+        n("Add", ["mid_net", "mid_fb"], ["p50"]),
+        n("Sub", ["net_p50", "net_p10"], ["net_lo_w"]), n("Mul", ["net_lo_w", "k_lo"], ["lo_w"]),
+        n("Sub", ["p50", "lo_w"], ["p10_raw"]), n("Relu", ["p10_raw"], ["p10"]),
+        n("Mul", ["above", "k_hi"], ["hi_w"]), n("Add", ["p50", "hi_w"], ["p90"]),
         n("Concat", ["p10", "p50", "p90"], ["qn"], axis=2),
         n("Gather", ["features", "ls_col"], ["log_scale"], axis=1),
         n("Exp", ["log_scale"], ["scale"]),

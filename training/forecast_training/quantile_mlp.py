@@ -18,8 +18,18 @@ their [CLAMP, 1 - CLAMP] training quantiles (train and serve alike), so a holida
 push it into linear extrapolation: far from the training data it reverts to the anchor.
 
 Output head (units of s): p50 = relu(A_h + z0), p10 = relu(p50 - softplus(z1)),
-p90 = p50 + softplus(z2): non-negative and ordered by construction. export_onnx.py writes
-the same graph (derived inputs included) and train.py checks it against `forward`.
+p90 = p50 + softplus(z2): non-negative and ordered by construction (`forward_net`, what is
+trained).
+
+Served output (`forward`, v3): an equal-weight combination of the network's p50 with the
+fallback's point forecast computed from the same features (`fallback_point`: 0.8 x seasonal
+naive x growth clipped [0.7, 1.4] + 0.2 x an exponentially smoothed level of the 8 lags,
+alpha 0.3), the network's lower/upper widths kept around the combined median and multiplied
+by k_lo / k_hi, fitted by train.py on held-out last training weeks so that 10% of actuals
+fall below p10 and 10% above p90. Both forecasts are about as accurate alone and their errors
+are far from perfectly correlated, so the combination beats either (docs/model.md). Weight
+0.5 is the a-priori equal weight, not fitted. export_onnx.py writes the same graph (derived
+inputs included) and train.py checks it against `forward`.
 """
 from __future__ import annotations
 
@@ -40,6 +50,17 @@ SEASONAL_COLS = [IDX[f"seasonal_{n}"] for n in ("0", "p1", "p2", "p3")]  # y[o+h
 PASS_COLS = [IDX["log_scale"]] + [IDX[f"markdown_h{h}"] for h in range(1, 5)] + [IDX[f"depth_h{h}"] for h in range(1, 5)] \
     + [IDX[f"precip_h{h}"] for h in range(1, 5)]
 NET_INPUTS = 4 + 8 + 3 + len(PASS_COLS)  # A_h, d_k, (log g, history flag, level), PASS_COLS
+
+# The combination with the fallback's forecast (src/inference/fallback/fallback-forecast.ts,
+# its constants): share of the network's p50, and the fallback's growth clip, seasonal
+# weight and smoothing constant. The fallback's level smooths 26 buckets; 8 lags carry
+# 1 - 0.7^8 = 94% of that weight and are renormalised here.
+NET_WEIGHT = 0.5
+FB_G_MIN, FB_G_MAX = 0.7, 1.4
+FB_SEASONAL_WEIGHT = 0.8
+FB_ALPHA = 0.3
+FB_LEVEL_WEIGHTS = FB_ALPHA * (1 - FB_ALPHA) ** np.arange(len(LAG_COLS))
+FB_LEVEL_WEIGHTS = FB_LEVEL_WEIGHTS / FB_LEVEL_WEIGHTS.sum()
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
@@ -64,6 +85,27 @@ def derive(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return anchor, f
 
 
+def fallback_point(x: np.ndarray) -> np.ndarray:
+    """The fallback's point forecast from the feature row [n, 4], units of s, >= 0."""
+    x = np.asarray(x, dtype=np.float64)
+    lags, ly = x[:, LAG_COLS], x[:, LY_COLS]
+    now, then = lags.sum(axis=1), ly.sum(axis=1)
+    has = (now > 0) & (then > 0)
+    g = np.where(has, np.clip(now / np.where(has, then, 1.0), FB_G_MIN, FB_G_MAX), 1.0)
+    level = lags @ FB_LEVEL_WEIGHTS
+    seasonal = FB_SEASONAL_WEIGHT * g[:, None] * x[:, SEASONAL_COLS] + (1 - FB_SEASONAL_WEIGHT) * level[:, None]
+    return np.maximum(np.where(has[:, None], seasonal, level[:, None]), 0.0)
+
+
+def combine(p: "MlpParams", x: np.ndarray, qn: np.ndarray) -> np.ndarray:
+    """Network quantiles [n, H, 3] (units of s) -> served quantiles: p50 combined with the
+    fallback's point forecast, the network's widths around it scaled by k_lo / k_hi."""
+    mid = NET_WEIGHT * qn[:, :, 1] + (1 - NET_WEIGHT) * fallback_point(x)
+    lo = p.k_lo * (qn[:, :, 1] - qn[:, :, 0])
+    hi = p.k_hi * (qn[:, :, 2] - qn[:, :, 1])
+    return np.stack([np.maximum(mid - lo, 0.0), mid, mid + hi], axis=2)
+
+
 @dataclass
 class MlpParams:
     mean: np.ndarray
@@ -78,6 +120,8 @@ class MlpParams:
     b3: np.ndarray
     wl: np.ndarray  # linear skip from the standardised input
     horizons: int
+    k_lo: float = 1.0  # interval calibration (combine), set by train.py
+    k_hi: float = 1.0
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {k: getattr(self, k) for k in ("w1", "b1", "w2", "b2", "w3", "b3", "wl")}
@@ -118,9 +162,22 @@ def forward_net(p: MlpParams, anchor: np.ndarray, f: np.ndarray, cache: bool = F
 
 
 def forward(p: MlpParams, x: np.ndarray) -> np.ndarray:
-    """Feature rows -> quantiles [n, H, 3] in units of the series scale."""
+    """Feature rows -> served quantiles [n, H, 3] in units of the series scale."""
     anchor, f = derive(x)
-    return forward_net(p, anchor, f)
+    return combine(p, x, forward_net(p, anchor, f))
+
+
+def calibrate(p: MlpParams, x: np.ndarray, actual: np.ndarray, ok: np.ndarray) -> tuple[float, float]:
+    """Interval multipliers (k_lo, k_hi) such that 10% of the held-out actuals (units of s,
+    [n, H], `ok` where scored) fall below p10 and 10% above p90 of `combine` at k = 1."""
+    anchor, f = derive(x)
+    qn = forward_net(p, anchor, f)
+    mid = combine(p, x, qn)[:, :, 1]  # the median does not depend on k
+    lo = np.maximum(qn[:, :, 1] - qn[:, :, 0], 1e-9)
+    hi = np.maximum(qn[:, :, 2] - qn[:, :, 1], 1e-9)
+    below = np.where(actual < mid, (mid - actual) / lo, 0.0)[ok]
+    above = np.where(actual > mid, (actual - mid) / hi, 0.0)[ok]
+    return float(np.quantile(below, 0.9)), float(np.quantile(above, 0.9))
 
 
 def pinball_loss_and_grads(p: MlpParams, anchor, f, target, weight):

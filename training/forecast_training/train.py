@@ -19,7 +19,7 @@ from .dataset import HOLIDAY_WEIGHT, build_rows
 from .export_onnx import OPSET, to_onnx
 from .feature_spec import FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_HASH, FEATURE_SPEC_VERSION, IDX
 from .features import H
-from .quantile_mlp import CLAMP, G_MAX, G_MIN, QUANTILES, fit, forward
+from .quantile_mlp import CLAMP, FB_G_MAX, FB_G_MIN, G_MAX, G_MIN, NET_WEIGHT, QUANTILES, calibrate, fit, forward
 from .walmart import PAD, load_walmart, truncate_sales
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +38,9 @@ HYPER = {
     "min_history_weeks": 52,
     "growth_clip": [G_MIN, G_MAX],
     "input_clamp_quantile": CLAMP,
+    "net_weight": NET_WEIGHT,
+    "fallback_growth_clip": [FB_G_MIN, FB_G_MAX],
+    "calibration_weeks": 8,
 }
 # last origins of the training window that define the drift reference: a whole year, so the
 # reference holds every season and the drift check does not depend on the time of year
@@ -69,6 +72,31 @@ def reference_distribution(params, data, last_origin: int) -> dict:
     }
 
 
+def calibration(held_params, data, cut: int, last_week: int) -> tuple[float, float, dict]:
+    """(k_lo, k_hi, summary) from the forecasts of `held_params` (trained on targets <= cut)
+    for the targets cut+1 .. last_week."""
+    from .features import build_features
+
+    n = len(data.series_ids)
+    origins = np.arange(cut - H + 1, last_week)
+    rows = np.repeat(np.arange(n), len(origins))
+    orig = np.tile(origins, n)
+    x = build_features(data.dense, rows, orig).astype(np.float64)
+    s = np.exp(x[:, IDX["log_scale"]])
+    actual = np.zeros((len(rows), H))
+    ok = np.zeros((len(rows), H), dtype=bool)
+    for h in range(1, H + 1):
+        b = data.bucket_index(0) + orig + h
+        ok[:, h - 1] = data.has_row[rows, b] & (orig + h > cut) & (orig + h <= last_week)
+        actual[:, h - 1] = data.dense.sales[rows, b] / s
+    q = forward(held_params, x)
+    before = float(((actual >= q[:, :, 0]) & (actual <= q[:, :, 2]))[ok].mean())
+    k_lo, k_hi = calibrate(held_params, x, actual, ok)
+    summary = {"heldOutTargets": [label_date(cut + 1, "week").isoformat(), label_date(last_week, "week").isoformat()],
+               "pairs": int(ok.sum()), "coverageBefore": round(before, 4)}
+    return k_lo, k_hi, summary
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data/walmart2014"))
@@ -92,15 +120,28 @@ def main(argv: list[str] | None = None) -> None:
     log(f"{len(data.series_ids)} series, {len(rows.x)} training rows, origins "
         f"{label_date(first_origin, 'week')} .. {label_date(int(rows.origin.max()), 'week')}")
 
-    params = fit(rows.x, rows.target, rows.weight, horizons=H, hidden=HYPER["hidden"], epochs=HYPER["epochs"],
-                 batch=HYPER["batch"], lr=HYPER["lr"], weight_decay=HYPER["weight_decay"], seed=HYPER["seed"],
-                 min_active=HYPER["min_active"], clamp=HYPER["input_clamp_quantile"], log=log)
+    train = lambda r: fit(r.x, r.target, r.weight, horizons=H, hidden=HYPER["hidden"], epochs=HYPER["epochs"],
+                          batch=HYPER["batch"], lr=HYPER["lr"], weight_decay=HYPER["weight_decay"], seed=HYPER["seed"],
+                          min_active=HYPER["min_active"], clamp=HYPER["input_clamp_quantile"], log=log)
+
+    # Interval calibration: the same recipe trained without the last `calibration_weeks`
+    # weeks forecasts them (every origin whose targets fall there); k_lo / k_hi put 10% of
+    # those actuals below p10 and 10% above p90. Out-of-sample, unlike the final model's own
+    # training weeks, whose intervals are too narrow for new weeks.
+    cut = last_week - HYPER["calibration_weeks"]
+    held = build_rows(data, first_origin, cut, HYPER["scale_power"])
+    log(f"calibration model: {len(held.x)} rows, targets until {label_date(cut, 'week')}")
+    k_lo, k_hi, cal = calibration(train(held), data, cut, last_week)
+    log(f"calibration: k_lo {k_lo:.3f}, k_hi {k_hi:.3f} (held-out coverage at k = 1: {cal['coverageBefore']:.3f})")
+
+    params = train(rows)
+    params.k_lo, params.k_hi = k_lo, k_hi
 
     until = label_date(last_week, "week").isoformat()
-    version = args.version or f"2-{until}"
+    version = args.version or f"3-{until}"
     out = Path(args.out_dir) if args.out_dir else ROOT / "engines" / args.name / version
     out.mkdir(parents=True, exist_ok=True)
-    model = to_onnx(params, f"{args.name} {version}: seasonal-anchor quantile MLP over the forecast-stream feature spec v{FEATURE_SPEC_VERSION}")
+    model = to_onnx(params, f"{args.name} {version}: seasonal-anchor quantile MLP combined with the fallback forecast, feature spec v{FEATURE_SPEC_VERSION}")
     onnx_bytes = model.SerializeToString()
     (out / "model.onnx").write_bytes(onnx_bytes)
 
@@ -139,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
             "rows": int(len(rows.x)),
             "loss": f"pinball at {list(QUANTILES)}, weight scale^{HYPER['scale_power']} x {HOLIDAY_WEIGHT} in IsHoliday weeks",
             "hyperparameters": HYPER,
+            "intervalCalibration": {"kLo": round(k_lo, 6), "kHi": round(k_hi, 6), **cal},
             "seconds": round(time.time() - t0, 1),
         },
         "referenceDistribution": reference_distribution(params, data, last_week - 1),
