@@ -15,6 +15,7 @@ export interface RedisClient {
   hgetall(key: string): Promise<Record<string, string>>;
   scan(cursor: string | number, ...args: Array<string | number>): Promise<[string, string[]]>;
   type(key: string): Promise<string>;
+  unlink(...keys: string[]): Promise<number>;
   zrange(key: string, start: number, stop: number, withScores: 'WITHSCORES'): Promise<string[]>;
   quit(): Promise<unknown>;
 }

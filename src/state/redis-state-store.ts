@@ -181,6 +181,18 @@ export class RedisStateStore implements StateStore {
     return out;
   }
 
+  /** Delete every key of this prefix (benchmarks and tests clean up after themselves). */
+  async clearAll(): Promise<number> {
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, keys] = await this.#client.scan(cursor, 'MATCH', this.keys.all(), 'COUNT', 1000);
+      if (keys.length > 0) n += Number(await this.#client.unlink(...keys));
+      cursor = next;
+    } while (cursor !== '0');
+    return n;
+  }
+
   async close(): Promise<void> {
     await this.#client.quit();
   }

@@ -59,3 +59,16 @@ export async function setupTopicsWith(kafka: Kafka, codec: SchemaCodec, c: Confi
     await admin.disconnect();
   }
 }
+
+/** Delete this configuration's topics (benchmarks and tests use throwaway ones). */
+export async function deleteTopicsWith(kafka: Kafka, c: Config): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = topicSchemas(c).map(([t]) => t).filter((t) => existing.has(t));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}

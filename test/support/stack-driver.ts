@@ -7,7 +7,7 @@ import { Processor } from '../../src/main/processor.js';
 import type { Config, ConfigInput } from '../../src/ops/config.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { InputProducer, type InputRecord } from '../../src/tools/input-producer.js';
-import { setupTopicsWith } from '../../src/tools/setup-topics.js';
+import { deleteTopicsWith, setupTopicsWith } from '../../src/tools/setup-topics.js';
 import type { DeadLetterView, ForecastView, InputTopic, PipelineDriver } from '../scenarios/pipeline-driver.js';
 import { testConfig, testKafka } from './real-stack.js';
 
@@ -114,6 +114,11 @@ export class StackDriver implements PipelineDriver {
     await this.processor?.stop();
     for (const w of this.#watchers) await w.disconnect().catch(() => undefined);
     await this.#producer?.disconnect().catch(() => undefined);
+    const { storeFor } = await import('../../src/cli/cli-context.js');
+    const store = await storeFor(this.config);
+    await store.clearAll();
+    await store.close();
+    await deleteTopicsWith(this.#kafka, this.config);
   }
 
   async #watch(topic: string, onValue: (value: Buffer, headers: Record<string, string>) => Promise<void>): Promise<void> {

@@ -2,6 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { flashPromotion, fullRefresh, latency, machine, throughput, type BenchContext, type ScenarioResult } from '../../tools/bench/pipeline-bench.js';
+import type { Config } from '../../ops/config.js';
+import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 
 const ALL = ['throughput', 'latency', 'promotion', 'refresh'] as const;
@@ -18,7 +20,7 @@ export function benchCommand(): Command {
         kafka: kafkaFor(base, 'bench'),
         config: (o = {}) => {
           const tag = `b${randomBytes(3).toString('hex')}`;
-          return configFrom(opts, {
+          const c = configFrom(opts, {
             metricsPort: 0,
             logLevel: 'warn',
             topicSales: `${tag}-sales`,
@@ -31,17 +33,27 @@ export function benchCommand(): Command {
             redisPrefix: tag,
             ...o,
           } as never);
+          used.push(c);
+          return c;
         },
         store: storeFor,
         log: (l) => process.stderr.write(`${l}\n`),
       };
       const results: ScenarioResult[] = [];
+      const used: Config[] = [];
       for (const s of opts.scenarios.split(',')) {
         process.stderr.write(`bench: ${s}...\n`);
         const r = s === 'throughput' ? await throughput(ctx) : s === 'latency' ? await latency(ctx) : s === 'promotion' ? await flashPromotion(ctx) : s === 'refresh' ? await fullRefresh(ctx) : null;
         if (!r) throw new Error(`unknown scenario '${s}' (choose from ${ALL.join(', ')})`);
         process.stderr.write(`bench: ${JSON.stringify(r)}\n`);
         results.push(r);
+        // leave the stack as it was: a scenario's data must not weigh on the next one
+        for (const c of used.splice(0)) {
+          const store = await storeFor(c);
+          await store.clearAll();
+          await store.close();
+          await deleteTopicsWith(ctx.kafka, c);
+        }
       }
       const day = new Date().toISOString().slice(0, 10);
       await mkdir(opts.out, { recursive: true });

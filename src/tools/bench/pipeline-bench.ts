@@ -19,7 +19,7 @@ export interface BenchContext {
   kafka: Kafka;
   /** A fresh config (own topics, group, Redis prefix) per scenario. */
   config: (overrides?: Partial<Config>) => Config;
-  store: (c: Config) => Promise<StateStore>;
+  store: (c: Config) => Promise<StateStore & { clearAll(): Promise<number> }>;
   log: (line: string) => void;
 }
 
