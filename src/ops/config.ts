@@ -54,7 +54,7 @@ export const configSchema = z
     /** FS_BATCH_MAX_SIZE: series per inference batch (default 1024 on CPU, 8192 when the first execution provider is a GPU: docs/gpu.md). */
     batchMaxSize: int(1, 65_536).optional(),
     /** FS_BATCH_MAX_DELAY_MS: longest an affected series waits before its batch flushes. */
-    batchMaxDelayMs: int(0, 60_000).default(10),
+    batchMaxDelayMs: int(0, 60_000).default(5),
     /** FS_BATCH_CAPACITY: pending series at most; consumers pause (backpressure) above it. */
     batchCapacity: int(1).default(100_000),
     /** FS_BATCH_MAX_IN_FLIGHT: batches being forecast/published at once. */
