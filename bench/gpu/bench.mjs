@@ -1,16 +1,22 @@
 #!/usr/bin/env node
 // Inference benchmark: the processor's own session path (createSessionWithFallback from
 // src/inference/model/execution-providers.ts, compiled) on the CPU provider and a GPU provider,
-// in the same process, over batch sizes 1 … 65,536, for the production-shaped model and a
-// heavier one. Checks GPU outputs against CPU outputs on the same inputs; writes JSON + markdown.
+// in the same process, over batch sizes 1 … 65,536, for the trained production model (real
+// engines/ file, real feature rows), the production-shaped stand-in and a heavier stand-in.
+// Checks GPU outputs against CPU outputs on the same inputs; writes JSON + markdown.
 //
 // Plain ESM JavaScript so it runs with a bare Node binary on the GPU machine (no tsc there).
 //
 //   node bench/gpu/bench.mjs --ort PATH/onnxruntime-node --ep PATH/execution-providers.js \
-//        --models DIR --out DIR --machine "NAME" [--gpu cuda|tensorrt|none] [--max-batch 65536]
+//        --models DIR --out DIR --machine "NAME" [--gpu cuda|tensorrt|none] [--max-batch 65536] \
+//        [--trained-model engines/<name>/<version>/model.onnx --trained-rows ROWS.f32] \
+//        [--only trained,prod,heavy] [--tag gpu] [--note "..."]
+//
+// ROWS.f32 comes from bench/gpu/make-trained-rows.ts (raw float32 [rows, features], a .json
+// beside it describes them); batches larger than `rows` tile them.
 import { createRequire } from 'node:module';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 
@@ -29,6 +35,9 @@ const gpu = args.gpu ?? 'cuda';
 const maxBatch = Number(args['max-batch'] ?? 65536);
 const minTimeS = Number(args['min-time'] ?? 0.25);
 const tag = args.tag ?? 'gpu';
+const only = args.only ? new Set(args.only.split(',')) : null;
+const trainedModel = args['trained-model'] ? resolve(args['trained-model']) : null;
+const trainedRows = args['trained-rows'] ? resolve(args['trained-rows']) : null;
 
 // Tolerances (relative L2 error of the whole output vs the CPU provider's FP32 output).
 // FP32 on the GPU: ORT's CUDA EP runs float32 GEMMs on TF32 tensor cores by default (use_tf32,
@@ -50,10 +59,38 @@ const log = {
 const batches = [];
 for (let b = 1; b <= maxBatch; b *= 2) batches.push(b);
 
-const MODELS = [
-  { name: 'prod', file: 'prod.onnx', features: 38, desc: 'production shape: 38 features, MLP 38-256-256-12' },
-  { name: 'heavy', file: 'heavy.onnx', features: 402, desc: 'heavier: 402 inputs (38 features + 364-day window), MLP 402-2048-2048-2048-12' },
-];
+const MODELS = [];
+if (trainedModel && trainedRows) {
+  const meta = JSON.parse(readFileSync(trainedRows.replace(/\.f32$/, '') + '.json', 'utf8'));
+  const buf = readFileSync(trainedRows);
+  const rows = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  if (rows.length !== meta.rows * meta.features) throw new Error(`${trainedRows}: ${rows.length} floats, expected ${meta.rows} x ${meta.features}`);
+  let modelMeta = {};
+  try { modelMeta = JSON.parse(readFileSync(join(dirname(trainedModel), 'model.json'), 'utf8')); } catch { /* bare file */ }
+  MODELS.push({
+    name: 'trained',
+    path: trainedModel,
+    features: meta.features,
+    desc: `trained production model ${modelMeta.name ?? ''}/${modelMeta.version ?? ''} (${trainedModel.split('/').slice(-3).join('/')}), ` +
+      `${meta.features} features, real rows: ${meta.rows} ${meta.source} series x origin rows (${meta.series} series, ${meta.origins} weekly origins), tiled for larger batches`,
+    rowsMeta: meta,
+    // input set k of a batch: `batch` consecutive rows from a different offset, wrapping around
+    input: (batch, k) => tileRows(rows, meta.rows, meta.features, batch, (k * 7919 + batch * 31) % meta.rows),
+  });
+}
+MODELS.push(
+  { name: 'prod', file: 'prod.onnx', features: 38, desc: 'stand-in, production shape (random weights): 38 features, MLP 38-256-256-12', input: (b) => makeInput(b, 38) },
+  { name: 'heavy', file: 'heavy.onnx', features: 402, desc: 'stand-in, heavier (random weights): 402 inputs (38 features + 364-day window), MLP 402-2048-2048-2048-12', input: (b) => makeInput(b, 402) },
+);
+
+function tileRows(rows, n, f, batch, start) {
+  const a = new Float32Array(batch * f);
+  for (let r = 0; r < batch; r++) {
+    const src = ((start + r) % n) * f;
+    a.set(rows.subarray(src, src + f), r * f);
+  }
+  return new ort.Tensor('float32', a, [batch, f]);
+}
 
 // Fresh random inputs, several sets per batch size so repeated runs do not replay one buffer.
 let seed = 12345;
@@ -97,7 +134,14 @@ async function time(session, inputs) {
 function compare(ref, got) {
   const r = ref.data;
   const g = got.data;
-  let num = 0, den = 0, maxAbs = 0, maxRef = 0, bad = 0, orderViolations = 0;
+  let num = 0, den = 0, maxAbs = 0, maxRef = 0, bad = 0, orderViolations = 0, maxRowRel = 0;
+  // per row (12 outputs): L2 of the difference over max(L2 of the row, 1 sales unit)
+  const per = r.length / (ref.dims[0] || 1);
+  for (let row = 0; row < r.length; row += per) {
+    let n2 = 0, d2 = 0;
+    for (let j = row; j < row + per; j++) { n2 += (g[j] - r[j]) ** 2; d2 += r[j] * r[j]; }
+    maxRowRel = Math.max(maxRowRel, Math.sqrt(n2) / Math.max(Math.sqrt(d2), 1));
+  }
   for (let i = 0; i < r.length; i++) {
     const d = g[i] - r[i];
     if (!Number.isFinite(g[i])) bad++;
@@ -111,6 +155,7 @@ function compare(ref, got) {
   return {
     relL2: Math.sqrt(num / den),
     maxAbsOverMaxRef: maxAbs / maxRef,
+    maxRowRelL2: maxRowRel,
     nonFinite: bad,
     orderViolations,
     shapeOk: JSON.stringify(ref.dims) === JSON.stringify(got.dims),
@@ -124,6 +169,8 @@ const report = {
   node: process.version,
   onnxruntimeNode: require(join(ortPath, 'package.json')).version,
   gpuProvider: gpu,
+  note: args.note ?? null,
+  tf32Override: process.env.NVIDIA_TF32_OVERRIDE ?? null,
   date: new Date().toISOString(),
   tolerances: TOL,
   fallbackDemo: null,
@@ -134,7 +181,7 @@ console.log(`machine: ${machine}; ${report.cpu}; node ${process.version}; onnxru
 // 1. The configured fallback chain on this machine (tensorrt → cuda → cpu).
 if (gpu !== 'none') {
   try {
-    const r = await ep.createSessionWithFallback(ort, join(modelsDir, 'prod.onnx'),
+    const r = await ep.createSessionWithFallback(ort, MODELS[0].path ?? join(modelsDir, MODELS[0].file),
       { providers: ['tensorrt', 'cuda', 'cpu'], deviceId: 0, fp16: false, trtEngineCacheDir: join(outDir, 'trt-cache') }, log);
     report.fallbackDemo = { runs: r.provider, attempts: r.attempts };
     await r.session.release?.();
@@ -144,20 +191,21 @@ if (gpu !== 'none') {
 }
 
 for (const m of MODELS) {
-  const modelPath = join(modelsDir, m.file);
+  if (only && !only.has(m.name)) continue;
+  const modelPath = m.path ?? join(modelsDir, m.file);
   const cfgBase = { deviceId: 0, trtEngineCacheDir: join(outDir, 'trt-cache') };
   const variants = [
     { key: 'cpu', cfg: { ...cfgBase, providers: ['cpu'], fp16: false }, base: {}, label: `CPU EP, ${cpuCount} threads` },
   ];
-  if (m.name === 'prod') {
+  if (m.name === 'prod' || m.name === 'trained') {
     variants.push({ key: 'cpu1', cfg: { ...cfgBase, providers: ['cpu'], fp16: false }, base: { intraOpNumThreads: 1 }, label: 'CPU EP, 1 thread (processor default FS_INFERENCE_THREADS=1)' });
   }
   if (gpu !== 'none') {
     variants.push({ key: `${gpu}`, cfg: { ...cfgBase, providers: [gpu], fp16: false }, base: {}, label: `${gpu} EP, fp32` });
-    variants.push({ key: `${gpu}-fp16`, cfg: { ...cfgBase, providers: [gpu], fp16: true }, base: {}, label: `${gpu} EP, fp16 model` });
+    if (existsSync(ep.fp16ModelPath(modelPath))) variants.push({ key: `${gpu}-fp16`, cfg: { ...cfgBase, providers: [gpu], fp16: true }, base: {}, label: `${gpu} EP, fp16 model` });
   }
   const sessions = {};
-  const modelReport = { name: m.name, desc: m.desc, variants: {}, points: [] };
+  const modelReport = { name: m.name, desc: m.desc, modelPath, rows: m.rowsMeta ?? null, variants: {}, points: [] };
   for (const v of variants) {
     const t0 = performance.now();
     try {
@@ -170,7 +218,7 @@ for (const m of MODELS) {
     }
   }
   for (const b of batches) {
-    const inputs = [makeInput(b, m.features), makeInput(b, m.features), makeInput(b, m.features)];
+    const inputs = [m.input(b, 0), m.input(b, 1), m.input(b, 2)];
     const point = { batch: b, results: {}, check: {} };
     const ref = sessions.cpu ? await runOnce(sessions.cpu, inputs[0]) : null;
     for (const v of variants) {
@@ -190,7 +238,7 @@ for (const m of MODELS) {
     }
     modelReport.points.push(point);
     const cells = Object.entries(point.results).map(([k, r]) => `${k} ${r.usPerRow.toFixed(3)}us/row`).join(' | ');
-    const checks = Object.entries(point.check).map(([k, c]) => `${k} relL2=${c.relL2.toExponential(2)}${c.pass ? '' : ' FAIL'}`).join(' ');
+    const checks = Object.entries(point.check).map(([k, c]) => `${k} relL2=${c.relL2.toExponential(2)} rowmax=${c.maxRowRelL2.toExponential(2)}${c.pass ? '' : ' FAIL'}`).join(' ');
     console.log(`${m.name} b=${b}: ${cells} ${checks}`);
   }
   // Crossover: smallest batch from which the GPU variant is faster per row at every larger batch.
@@ -226,9 +274,11 @@ console.log(toMarkdown(report));
 function toMarkdown(r) {
   const lines = [];
   lines.push(`# Inference benchmark: CPU vs GPU execution provider`, '');
+  if (r.note) lines.push(`> ${r.note}`, '');
   lines.push(`- machine: ${r.machine}`, `- CPU: ${r.cpu}`, `- node ${r.node}, onnxruntime-node ${r.onnxruntimeNode}, GPU provider: ${r.gpuProvider}`, `- date: ${r.date}`);
-  lines.push(`- timing: median wall time of \`await session.run()\` (host input in, host output out, so copies to and from the GPU are included), after 2 warm-up runs, >= 5 runs and >= ${minTimeS}s per point, 3 rotating random input sets`);
-  lines.push(`- correctness: relative L2 error of the GPU output vs the CPU FP32 output on the same input, every batch size; tolerance fp32 ${r.tolerances.fp32}, fp16 ${r.tolerances.fp16}; outputs also checked finite, non-negative and ordered. All pass: **${r.allChecksPass}**`);
+  lines.push(`- NVIDIA_TF32_OVERRIDE: ${r.tf32Override ?? 'unset (CUDA EP default: float32 GEMMs on TF32 tensor cores)'}`);
+  lines.push(`- timing: median wall time of \`await session.run()\` (host input in, host output out, so copies to and from the GPU are included), after 2 warm-up runs, >= 5 runs and >= ${minTimeS}s per point, 3 rotating input sets (trained: real feature rows from different offsets; stand-ins: random)`);
+  lines.push(`- correctness: relative L2 error of the GPU output vs the CPU FP32 output on the same input, every batch size; tolerance fp32 ${r.tolerances.fp32}, fp16 ${r.tolerances.fp16}; outputs also checked finite, non-negative and ordered. All pass: **${r.allChecksPass}**. \`rowmax\`: the largest per-row relative L2 (row = 4 horizons x 3 quantiles, denominator at least 1 sales unit), reported, not gated`);
   if (r.fallbackDemo) lines.push(`- fallback chain tensorrt,cuda,cpu on this machine: runs **${r.fallbackDemo.runs ?? 'none'}**; ${(r.fallbackDemo.attempts ?? []).filter((a) => a.error).map((a) => `${a.provider} failed: \`${a.error.split('\n')[0].slice(0, 160)}\``).join('; ')}`);
   lines.push('');
   for (const m of r.models) {
@@ -237,14 +287,15 @@ function toMarkdown(r) {
     for (const [k, v] of Object.entries(m.variants)) lines.push(`- \`${k}\`: ${v.label}${v.error ? ` — FAILED: ${v.error}` : ` (provider ${v.provider}, ${v.precision}, session created in ${v.createS.toFixed(2)}s)`}`);
     lines.push('');
     const gpuKeys = keys.filter((k) => !k.startsWith('cpu'));
-    const head = ['batch', ...keys.map((k) => `${k} µs/row`), ...keys.map((k) => `${k} rows/s`), ...gpuKeys.map((k) => `${k} speed-up vs cpu`), ...gpuKeys.map((k) => `${k} relL2`)];
+    const head = ['batch', ...keys.map((k) => `${k} µs/row`), ...keys.map((k) => `${k} rows/s`), ...gpuKeys.map((k) => `${k} speed-up vs cpu`), ...(keys.includes('cpu1') ? gpuKeys.map((k) => `${k} speed-up vs cpu1`) : []), ...gpuKeys.map((k) => `${k} relL2 / rowmax`)];
     lines.push(`| ${head.join(' | ')} |`, `|${' --- |'.repeat(head.length)}`);
     for (const p of m.points) {
       const us = keys.map((k) => (p.results[k] ? p.results[k].usPerRow.toFixed(3) : '–'));
       const rps = keys.map((k) => (p.results[k] ? fmtRate(p.results[k].rowsPerS) : '–'));
       const sp = keys.filter((k) => !k.startsWith('cpu')).map((k) => (p.results[k] && p.results.cpu ? `${(p.results.cpu.usPerRow / p.results[k].usPerRow).toFixed(1)}×` : '–'));
-      const err = keys.filter((k) => !k.startsWith('cpu')).map((k) => (p.check[k] ? `${p.check[k].relL2.toExponential(1)}${p.check[k].pass ? '' : ' FAIL'}` : '–'));
-      lines.push(`| ${[p.batch, ...us, ...rps, ...sp, ...err].join(' | ')} |`);
+      const sp1 = keys.includes('cpu1') ? gpuKeys.map((k) => (p.results[k] && p.results.cpu1 ? `${(p.results.cpu1.usPerRow / p.results[k].usPerRow).toFixed(1)}×` : '–')) : [];
+      const err = keys.filter((k) => !k.startsWith('cpu')).map((k) => (p.check[k] ? `${p.check[k].relL2.toExponential(1)} / ${p.check[k].maxRowRelL2.toExponential(1)}${p.check[k].pass ? '' : ' FAIL'}` : '–'));
+      lines.push(`| ${[p.batch, ...us, ...rps, ...sp, ...sp1, ...err].join(' | ')} |`);
     }
     lines.push('', `Crossover (smallest batch from which the GPU is faster per row at every larger batch): ${Object.entries(m.crossover).map(([k, v]) => `${k}: ${v ?? 'never'}`).join('; ')}`, '');
   }

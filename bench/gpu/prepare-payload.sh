@@ -4,8 +4,11 @@
 #
 #   bench/gpu/prepare-payload.sh            # → bench/gpu/.payload/p1 … pN (gitignored)
 #
-# p1 holds a stripped Node binary, onnxruntime-node (linux/x64 only) + onnxruntime-common,
-# the compiled execution-providers module and the two small provider libraries; p2 … pN hold
+# p1 holds a stripped Node binary, onnxruntime-node (linux/x64 only) + onnxruntime-common + zod,
+# the compiled processor (tsc -p tsconfig.build.json → proc/dist, what `npm run build` writes to
+# dist/), real feature rows for the trained model (trained/rows.f32, from
+# bench/gpu/make-trained-rows.ts over $WALMART_DATA, default ../shared/data/walmart2014, else
+# test/fixtures/walmart-mini) and the two small provider libraries; p2 … pN hold
 # libonnxruntime_providers_cuda.so (xz, split). Then send p1 … pN one call each, back to back
 # (a warm machine keeps earlier parts; it goes cold 30 s after a call) and run
 # bench/gpu/run-on-device.sh in the last one. docs/gpu.md has the whole sequence.
@@ -33,9 +36,12 @@ fi
 unzip -o -q -j "$WHL" 'onnxruntime/capi/libonnxruntime_providers_*.so' -d "$BUILD/providers"
 unzip -p "$WHL" '*/METADATA' | grep -E '^Requires-Dist: nvidia' | sed 's/^/  wheel needs: /'
 
-# 2. The base: node, onnxruntime-node (linux/x64 binaries only), compiled module, small providers.
+# 2. The base: node, onnxruntime-node (linux/x64 binaries only), the compiled processor and the
+#    packages its model path imports (dist/main/models.js + dist/ops/config.js pull only
+#    onnxruntime-node, onnxruntime-common and zod), real feature rows, small providers.
 rm -rf "$BUILD/root" && mkdir -p "$BUILD/root/node_modules"
 cp "$(command -v node)" "$BUILD/root/node" && strip "$BUILD/root/node" || true
+cp -r node_modules/zod "$BUILD/root/node_modules/"
 for pkg in onnxruntime-node onnxruntime-common; do
   mkdir -p "$BUILD/root/node_modules/$pkg"
   cp -r node_modules/$pkg/package.json node_modules/$pkg/dist "$BUILD/root/node_modules/$pkg/"
@@ -44,9 +50,12 @@ mkdir -p "$BUILD/root/node_modules/onnxruntime-node/bin/napi-v6/linux"
 cp -r node_modules/onnxruntime-node/bin/napi-v6/linux/x64 "$BUILD/root/node_modules/onnxruntime-node/bin/napi-v6/linux/"
 cp "$BUILD/providers/libonnxruntime_providers_shared.so" "$BUILD/providers/libonnxruntime_providers_tensorrt.so" \
   "$BUILD/root/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/"
-npx tsc src/inference/model/execution-providers.ts --outDir "$BUILD/root/js" --rootDir src --module NodeNext \
-  --moduleResolution NodeNext --target ES2022 --skipLibCheck --strict --types node
-echo '{"type":"module"}' > "$BUILD/root/js/package.json"
+npx tsc -p tsconfig.build.json --outDir "$BUILD/root/proc/dist"
+echo '{"type":"module"}' > "$BUILD/root/proc/package.json"
+DATA=${WALMART_DATA:-../shared/data/walmart2014}
+[ -f "$DATA/train.csv" ] || DATA=test/fixtures/walmart-mini
+mkdir -p "$BUILD/root/trained"
+npx vite-node bench/gpu/make-trained-rows.ts -- "$DATA" "$BUILD/root/trained/rows.f32" "${TRAINED_ROWS:-65536}"
 
 rm -rf "$PAY"/p[0-9]*
 mkdir -p "$PAY/p1"

@@ -3,7 +3,10 @@
 #
 #   bench/gpu/run-on-device.sh probe          # what the machine has (cheap)
 #   bench/gpu/run-on-device.sh stage pN       # keep part N of the payload in /tmp/fsgpu (warm machine)
-#   bench/gpu/run-on-device.sh bench          # assemble, make models, run bench.mjs, results → $OUT
+#   bench/gpu/run-on-device.sh bench          # assemble, make models, then → $OUT:
+#       bench.mjs (trained model from engines/ on real rows, prod-shape and heavy stand-ins; CPU vs GPU),
+#       bench.mjs again for the trained model with NVIDIA_TF32_OVERRIDE=0 (strict FP32),
+#       processor-path.mjs (dist/main/models.js loadPrimaryModel → worker → cuda, vs cpu)
 #
 # The CUDA provider needs CUDA 13 (libcublas/libcublasLt.so.13, libcudart.so.13, libcurand.so.10)
 # and cuDNN 9: the machine's PyTorch (cu130) venv carries them as nvidia-* wheels, so their lib
@@ -42,7 +45,7 @@ bench)
   mkdir -p "$OUT" "$ROOT/parts"
   [ -d "$PAY" ] && for p in "$PAY"/p*; do cp -n "$p"/* "$ROOT/parts/" 2>/dev/null || true; done
   ls -la "$ROOT/parts"
-  if [ ! -x "$ROOT/node" ]; then xz -dc "$ROOT/parts/base.tar.xz" | tar -C "$ROOT" -xf -; fi
+  xz -dc "$ROOT/parts/base.tar.xz" | tar -C "$ROOT" -xf -
   X64=$ROOT/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
   if [ ! -f "$X64/libonnxruntime_providers_cuda.so" ]; then
     cat "$ROOT"/parts/cuda.so.xz.part* | xz -dc > "$X64/libonnxruntime_providers_cuda.so"
@@ -62,10 +65,18 @@ bench)
     xz -dc "$ROOT/parts/ort-wheel-lib.so.xz" > "$X64/libonnxruntime.so.1"
     smoke || true
   fi
+  TRAINED=${TRAINED_MODEL:-$(ls -d "$PWD"/engines/*/*/model.onnx | sort | tail -1)}
   MACHINE="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | head -1 | sed 's/, / driver /') + $(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
-  "$ROOT/node" bench/gpu/bench.mjs --ort "$ROOT/node_modules/onnxruntime-node" \
-    --ep "$ROOT/js/inference/model/execution-providers.js" --models "$ROOT/models" --out "$OUT" \
-    --machine "$MACHINE" --gpu "${GPU_EP:-cuda}" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
+  BENCH=("$ROOT/node" bench/gpu/bench.mjs --ort "$ROOT/node_modules/onnxruntime-node"
+    --ep "$ROOT/proc/dist/inference/model/execution-providers.js" --models "$ROOT/models" --out "$OUT"
+    --machine "$MACHINE" --gpu "${GPU_EP:-cuda}" --trained-model "$TRAINED" --trained-rows "$ROOT/trained/rows.f32")
+  "${BENCH[@]}" --tag gpu-trained ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
+  [ "${STRICT:-1}" = 1 ] && NVIDIA_TF32_OVERRIDE=0 "${BENCH[@]}" --only trained --tag gpu-trained-strictfp32 \
+    --note "same machine, same session, NVIDIA_TF32_OVERRIDE=0 (strict FP32 GEMMs on the GPU)" 2>&1 | tee -a "$OUT/bench.log"
+  set +e
+  "$ROOT/node" bench/gpu/processor-path.mjs --dist "$ROOT/proc/dist" --engines "$(dirname "$(dirname "$(dirname "$TRAINED")")")" \
+    --rows "$ROOT/trained/rows.f32" --out "$OUT" --gpu "${GPU_EP:-cuda}" --machine "$MACHINE" 2>&1 | tee -a "$OUT/bench.log"
+  echo "processor-path exit: ${PIPESTATUS[0]}"
   ;;
 *)
   echo "usage: $0 probe | stage pN | bench" >&2; exit 2 ;;

@@ -74,7 +74,7 @@ export const configSchema = z
     /** FS_GPU_DEVICE_ID */
     gpuDeviceId: int(0, 64).default(0),
     /** FS_GPU_MIN_BATCH: batches smaller than this run on a CPU session beside the GPU one (the measured crossover: docs/gpu.md). */
-    gpuMinBatch: int(1, 65_536).default(256),
+    gpuMinBatch: int(1, 65_536).default(512),
     /** FS_GPU_FP16: let TensorRT build FP16 engines. */
     gpuFp16: bool.default(false),
     /** FS_BREAKER_ERROR_PERCENT: failure share (%) in the rolling window that opens the breaker. */
