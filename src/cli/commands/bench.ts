@@ -1,12 +1,33 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
-import { flashPromotion, fullRefresh, latency, machine, throughput, type BenchContext, type ScenarioResult } from '../../tools/bench/pipeline-bench.js';
+import { fileURLToPath } from 'node:url';
+import { flashPromotion, fullRefresh, latency, machine, processorRss, throughput, type BenchContext, type ScenarioResult } from '../../tools/bench/pipeline-bench.js';
 import type { Config } from '../../ops/config.js';
 import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 
-const ALL = ['throughput', 'latency', 'promotion', 'refresh'] as const;
+const ALL = ['throughput', 'latency', 'promotion', 'refresh', 'rss'] as const;
+
+/** Environment that points `forecast-stream run` at a bench config. */
+function processorEnv(c: Config): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    FS_KAFKA_BROKERS: c.kafkaBrokers.join(','),
+    FS_SCHEMA_REGISTRY_URL: c.schemaRegistryUrl,
+    FS_REDIS_URL: c.redisUrl,
+    FS_REDIS_PREFIX: c.redisPrefix,
+    FS_GROUP_ID: c.groupId,
+    FS_TOPIC_SALES: c.topicSales,
+    FS_TOPIC_PROMOTIONS: c.topicPromotions,
+    FS_TOPIC_WEATHER: c.topicWeather,
+    FS_TOPIC_FORECASTS: c.topicForecasts,
+    FS_TOPIC_ALERTS: c.topicAlerts,
+    FS_TOPIC_DEAD_LETTER: c.topicDeadLetter,
+    FS_METRICS_PORT: '0',
+    FS_LOG_LEVEL: 'warn',
+  };
+}
 
 export function benchCommand(): Command {
   return new Command('bench')
@@ -43,7 +64,18 @@ export function benchCommand(): Command {
       const used: Config[] = [];
       for (const s of opts.scenarios.split(',')) {
         process.stderr.write(`bench: ${s}...\n`);
-        const r = s === 'throughput' ? await throughput(ctx) : s === 'latency' ? await latency(ctx) : s === 'promotion' ? await flashPromotion(ctx) : s === 'refresh' ? await fullRefresh(ctx) : null;
+        const r =
+          s === 'throughput'
+            ? await throughput(ctx)
+            : s === 'latency'
+              ? await latency(ctx)
+              : s === 'promotion'
+                ? await flashPromotion(ctx)
+                : s === 'refresh'
+                  ? await fullRefresh(ctx)
+                  : s === 'rss'
+                    ? await processorRss(ctx, fileURLToPath(new URL('../main.js', import.meta.url)), processorEnv)
+                    : null;
         if (!r) throw new Error(`unknown scenario '${s}' (choose from ${ALL.join(', ')})`);
         process.stderr.write(`bench: ${JSON.stringify(r)}\n`);
         results.push(r);

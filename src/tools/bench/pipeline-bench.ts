@@ -236,6 +236,45 @@ export async function fullRefresh(ctx: BenchContext, series = 50_000, historyWee
   return { scenario: 'full-refresh', series: n, historyWeeks, seconds: secs, seriesPerSecond: Math.round(n / secs), peakRssMb: peakRss };
 }
 
+/** Peak RSS of the processor alone: `forecast-stream run` as its own process under the throughput load. */
+export async function processorRss(ctx: BenchContext, cliPath: string, env: (c: Config) => NodeJS.ProcessEnv, series = 3_000, weeks = 60): Promise<ScenarioResult> {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const c = ctx.config();
+  const catalog = catalogOf(Math.ceil(series / 100), 100, 'rs');
+  const { input, close } = await prepare(ctx, c, catalog);
+  const total = catalog.length * weeks;
+  await play(weeklyHistory(catalog, weeks), input, { rate: 0, chunk: 5_000 });
+  await close();
+  const child = spawn(process.execPath, [cliPath, 'run'], { env: env(c), stdio: ['ignore', 'ignore', 'pipe'] });
+  const rssOf = () => {
+    try {
+      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+    } catch {
+      return 0;
+    }
+  };
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf())), 100);
+  // done when the group has committed every input offset
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  const started = Date.now();
+  let lag = total;
+  while (lag > 0 && Date.now() - started < 300_000) {
+    await new Promise((r) => setTimeout(r, 500));
+    const offsets = await admin.fetchOffsets({ groupId: c.groupId, topics: [c.topicSales] }).catch(() => []);
+    const committed = offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    lag = total - committed;
+  }
+  await admin.disconnect();
+  const idle = rssOf();
+  clearInterval(sampler);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  return { scenario: 'processor-rss', events: total, completed: lag === 0, seconds: (Date.now() - started) / 1000, peakRssMb: peak, rssAfterMb: idle, note: 'forecast-stream run as its own process, /proc VmRSS sampled every 100 ms' };
+}
+
 export function machine(): Record<string, unknown> {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, note: 'Kafka, the registry and Redis run on the same machine' };
 }
