@@ -18,7 +18,9 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface InferenceEvents {
   'breaker-state': { state: BreakerState; reason: string };
   drift: { psi: number; threshold: number };
-  'drift-checked': { psi: number };
+  'drift-checked': { psiBaseline: number | null; psiTraining: number };
+  /** Live outputs far from the training distribution (season, population): a warning only. */
+  'training-mismatch': { psi: number; threshold: number };
   'primary-failed': { error: string; code: string };
   inference: { batch: number; durationMs: number; source: 'primary' | 'fallback' };
 }
@@ -49,11 +51,13 @@ export class ModelGuard {
   #state: BreakerState = 'closed';
   #lastPsi: number | null = null;
   #overThreshold = 0;
+  #lastTrainingPsi: number | null = null;
+  #trainingMismatch = false;
 
   constructor(options: ModelGuardOptions) {
     this.#o = options;
     const model = options.model;
-    this.#drift = model.reference ? new DriftMonitor(model.reference, options.driftWindow) : null;
+    this.#drift = model.reference ? new DriftMonitor(model.reference, options.driftWindow, options.driftPsiThreshold) : null;
     this.#breaker = new CircuitBreaker(
       async (features: Float32Array, batch: number) => {
         const out = await model.run(features, batch);
@@ -71,7 +75,7 @@ export class ModelGuard {
     );
     this.#breaker.on('open', () => this.#setState('open', 'failures or drift'));
     this.#breaker.on('halfOpen', () => {
-      this.#drift?.reset();
+      this.#drift?.resetWindow();
       this.#overThreshold = 0;
       this.#setState('half-open', 'reset timeout elapsed, trying the primary model');
     });
@@ -82,8 +86,14 @@ export class ModelGuard {
     return this.#state;
   }
 
+  /** PSI of the last full window against the last healthy one. */
   get lastPsi(): number | null {
     return this.#lastPsi;
+  }
+
+  /** PSI of the last full window against the training distribution. */
+  get lastTrainingPsi(): number | null {
+    return this.#lastTrainingPsi;
   }
 
   get model(): PrimaryModel {
@@ -127,20 +137,26 @@ export class ModelGuard {
       for (let k = 0; k < h; k++) normalised.push(out[(r * h + k) * 3 + 1]! / scale);
     }
     if (normalised.length === 0) return;
-    this.#drift!.observe(normalised);
-    const psi = this.#drift!.psi();
-    if (psi === null) return;
-    // tumbling windows: each verdict rests on fresh outputs, and it takes
-    // `driftConsecutive` windows in a row over the threshold to call it drift (one noisy
-    // window of a small catalog is not)
-    this.#drift!.reset();
-    this.#lastPsi = psi;
-    this.#o.events.emit('drift-checked', { psi });
-    this.#overThreshold = psi > this.#o.driftPsiThreshold ? this.#overThreshold + 1 : 0;
+    const v = this.#drift!.observe(normalised);
+    if (!v) return;
+    const threshold = this.#o.driftPsiThreshold;
+    this.#lastPsi = v.psiBaseline;
+    this.#lastTrainingPsi = v.psiTraining;
+    this.#o.events.emit('drift-checked', { psiBaseline: v.psiBaseline, psiTraining: v.psiTraining });
+    // warn once per episode: set above the threshold, cleared only below half of it
+    if (!this.#trainingMismatch && v.psiTraining > threshold) {
+      this.#trainingMismatch = true;
+      this.#o.events.emit('training-mismatch', { psi: v.psiTraining, threshold });
+    } else if (this.#trainingMismatch && v.psiTraining < threshold / 2) {
+      this.#trainingMismatch = false;
+    }
+    // it takes `driftConsecutive` windows in a row over the threshold to call it drift
+    // (one noisy window of a small catalog is not)
+    this.#overThreshold = v.shifted ? this.#overThreshold + 1 : 0;
     if (this.#overThreshold >= this.#o.driftConsecutive && this.#state !== 'open') {
       this.#overThreshold = 0;
-      this.#o.events.emit('drift', { psi, threshold: this.#o.driftPsiThreshold });
-      this.open(`output drift: PSI ${psi.toFixed(3)} > ${this.#o.driftPsiThreshold}`);
+      this.#o.events.emit('drift', { psi: v.psiBaseline!, threshold });
+      this.open(`output drift: PSI ${v.psiBaseline!.toFixed(3)} against the last healthy window > ${threshold}`);
     }
   }
 

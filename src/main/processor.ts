@@ -272,6 +272,7 @@ export class Processor {
         : null,
       breaker: this.#guard?.state ?? null,
       driftPsi: this.#guard?.lastPsi ?? null,
+      trainingPsi: this.#guard?.lastTrainingPsi ?? null,
       batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,
       series: this.catalog.size,
     };
@@ -289,7 +290,10 @@ export class Processor {
     const send = (kind: string, severity: 'info' | 'warning' | 'critical', details: Record<string, string>) =>
       void alerts.publish({ kind, severity, details }).catch((err: Error) => this.#log.warn({ err, kind }, 'alert not sent'));
     this.events.inference.on('breaker-state', ({ state, reason }) => send(`breaker-${state}`, state === 'open' ? 'critical' : 'info', { reason }));
-    this.events.inference.on('drift', ({ psi, threshold }) => send('drift', 'warning', { psi: psi.toFixed(4), threshold: String(threshold) }));
+    this.events.inference.on('drift', ({ psi, threshold }) => send('drift', 'critical', { psi: psi.toFixed(4), threshold: String(threshold), against: 'last healthy window' }));
+    this.events.inference.on('training-mismatch', ({ psi, threshold }) =>
+      send('training-mismatch', 'warning', { psi: psi.toFixed(4), threshold: String(threshold), against: 'training distribution' }),
+    );
   }
 
   #logEvents(): void {
@@ -297,6 +301,7 @@ export class Processor {
     this.events.ingest.on('record-rejected', (e) => log.warn(e, 'bad input record'));
     this.events.inference.on('breaker-state', (e) => log.warn(e, `breaker ${e.state}`));
     this.events.inference.on('drift', (e) => log.warn(e, 'model output drift'));
+    this.events.inference.on('training-mismatch', (e) => log.warn(e, 'model outputs far from the training distribution (season or population); not acted on'));
     this.events.inference.on('primary-failed', (e) => log.warn(e, 'primary model call failed; fallback served'));
   }
 }

@@ -30,6 +30,7 @@ export class PipelineMetrics {
   readonly pending: Gauge;
   readonly breakerOpen: Gauge;
   readonly driftPsi: Gauge;
+  readonly trainingPsi: Gauge;
   readonly backpressure: Counter;
   readonly alerts: Counter<'kind'>;
 
@@ -47,7 +48,8 @@ export class PipelineMetrics {
     this.inferenceDuration = new Histogram({ name: 'forecast_stream_inference_seconds', help: 'Model time per batch', labelNames: ['source'], buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [r] });
     this.pending = new Gauge({ name: 'forecast_stream_batch_pending', help: 'Affected series waiting for a batch', registers: [r] });
     this.breakerOpen = new Gauge({ name: 'forecast_stream_breaker_open', help: '1 while the primary model breaker is open (fallback serving), 0.5 half-open', registers: [r] });
-    this.driftPsi = new Gauge({ name: 'forecast_stream_drift_psi', help: 'PSI of primary p50/scale vs the training reference, last full window', registers: [r] });
+    this.driftPsi = new Gauge({ name: 'forecast_stream_drift_psi', help: 'PSI of primary p50/scale, last full window vs the last healthy one (opens the breaker)', registers: [r] });
+    this.trainingPsi = new Gauge({ name: 'forecast_stream_training_psi', help: 'PSI of primary p50/scale, last full window vs the training distribution (season/population; warning only)', registers: [r] });
     this.backpressure = new Counter({ name: 'forecast_stream_backpressure_total', help: 'Times an add waited for room in the batcher', registers: [r] });
     this.alerts = new Counter({ name: 'forecast_stream_alerts_total', help: 'Alerts published', labelNames: ['kind'], registers: [r] });
 
@@ -63,7 +65,10 @@ export class PipelineMetrics {
     e.batching.on('backpressure', () => this.backpressure.inc());
     e.inference.on('inference', ({ durationMs, source }) => this.inferenceDuration.observe({ source }, durationMs / 1000));
     e.inference.on('breaker-state', ({ state }) => this.breakerOpen.set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0));
-    e.inference.on('drift-checked', ({ psi }) => this.driftPsi.set(psi));
+    e.inference.on('drift-checked', ({ psiBaseline, psiTraining }) => {
+      if (psiBaseline !== null) this.driftPsi.set(psiBaseline);
+      this.trainingPsi.set(psiTraining);
+    });
     e.publish.on('forecasts-published', ({ primary, fallback, oldestEnqueueMs }) => {
       this.forecasts.inc({ source: 'primary' }, primary);
       this.forecasts.inc({ source: 'fallback' }, fallback);

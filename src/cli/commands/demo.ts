@@ -87,10 +87,12 @@ export function demoCommand(): Command {
       const ticker = setInterval(() => {
         const now = Date.now();
         const dt = (now - last.t) / 1000;
-        const s = processor.status() as { breaker: string; driftPsi: number | null; batcher: { pending: number } };
+        const s = processor.status() as { breaker: string; driftPsi: number | null; trainingPsi: number | null; batcher: { pending: number } };
         out(
           `[demo ${((now - started) / 1000).toFixed(0).padStart(3)}s] events/s ${((inputs - last.inputs) / dt).toFixed(0).padStart(6)}  forecasts/s ${((forecasts - last.forecasts) / dt).toFixed(0).padStart(6)}  ` +
-            `total in ${inputs}, out ${forecasts} (fallback ${fallback}), rejected ${rejected}, pending ${s.batcher.pending}, breaker ${s.breaker}${s.driftPsi === null ? '' : ` (drift PSI ${s.driftPsi.toFixed(2)})`}`,
+            `total in ${inputs}, out ${forecasts} (fallback ${fallback}), rejected ${rejected}, pending ${s.batcher.pending}, breaker ${s.breaker}` +
+            (s.driftPsi === null ? '' : `, PSI vs last window ${s.driftPsi.toFixed(2)}`) +
+            (s.trainingPsi === null ? '' : `, vs training ${s.trainingPsi.toFixed(2)}`),
         );
         last = { t: now, inputs, forecasts };
       }, 5_000);
@@ -123,8 +125,8 @@ export function demoCommand(): Command {
       }
       if (fallback > 0) {
         out(
-          `[demo] ${fallback} forecasts came from the fallback model: the breaker opens when the primary model fails or its output drifts ` +
-            `(PSI of p50/scale vs the training distribution over FS_DRIFT_PSI=${config.driftPsiThreshold}); the synthetic stream is not the Walmart data the model was trained on`,
+          `[demo] ${fallback} forecasts came from the fallback model: the breaker opens when the primary model fails, slows down or ` +
+            `its output shifts abruptly (PSI of p50/scale between consecutive windows over FS_DRIFT_PSI=${config.driftPsiThreshold})`,
         );
       }
       if (inputs < sent) {

@@ -38,23 +38,47 @@ describe('checkQuantiles', () => {
 });
 
 describe('DriftMonitor', () => {
-  it('reports no PSI until the window is full, ~0 for the reference distribution, large for a shift', () => {
-    const m = new DriftMonitor(reference, 1000);
-    const sample = (shift: number) => {
-      const v: number[] = [];
-      reference.proportions.forEach((p, i) => {
-        const mid = i === 0 ? 0.25 : i === reference.proportions.length - 1 ? 5 : (reference.edges[i]! + reference.edges[i + 1]!) / 2;
-        for (let k = 0; k < p * 500; k++) v.push(mid * shift);
-      });
-      return v;
-    };
+  // values spread evenly inside each reference bin in the reference proportions, times `shift`
+  const sample = (shift: number, n = 500) => {
+    const v: number[] = [];
+    const k = reference.proportions.length;
+    reference.proportions.forEach((p, i) => {
+      const lo = i === 0 ? 0 : reference.edges[i]!;
+      const hi = i === k - 1 ? 2 * reference.edges[i]! : reference.edges[i + 1]!;
+      const m = Math.round(p * n);
+      for (let j = 0; j < m; j++) v.push((lo + ((j + 0.5) / m) * (hi - lo)) * shift);
+    });
+    return v;
+  };
+
+  it('gives a verdict per full window: ~0 against the reference for matching outputs', () => {
+    const m = new DriftMonitor(reference, 1000, 0.25);
+    expect(m.observe(sample(1))).toBeNull();
+    const first = m.observe(sample(1))!;
+    expect(first.psiBaseline).toBeNull(); // the first window becomes the baseline
+    expect(first.psiTraining).toBeLessThan(0.01);
+  });
+
+  it('flags an abrupt shift against the last healthy window and keeps that baseline while shifted', () => {
+    const m = new DriftMonitor(reference, 500, 0.25);
     m.observe(sample(1));
-    expect(m.psi()).toBeNull();
-    m.observe(sample(1));
-    expect(m.psi()!).toBeLessThan(0.01);
-    m.observe(sample(3));
-    m.observe(sample(3));
-    expect(m.psi()!).toBeGreaterThan(0.25);
+    expect(m.observe(sample(1))!.shifted).toBe(false);
+    const jump = m.observe(sample(3))!;
+    expect(jump.shifted).toBe(true);
+    expect(jump.psiBaseline!).toBeGreaterThan(0.25);
+    // still compared with the healthy baseline, not with the shifted window
+    expect(m.observe(sample(3))!.shifted).toBe(true);
+    expect(m.observe(sample(1))!.shifted).toBe(false);
+  });
+
+  it('follows a slow change (a season) without calling it drift, while the training PSI grows', () => {
+    const m = new DriftMonitor(reference, 500, 0.25);
+    let last = null;
+    for (let w = 0; w <= 20; w++) {
+      last = m.observe(sample(1 + 0.05 * w)) ?? last;
+      expect(last?.shifted ?? false).toBe(false);
+    }
+    expect(last!.psiTraining).toBeGreaterThan(0.25);
   });
 });
 
@@ -119,6 +143,23 @@ describe('ModelGuard', () => {
     for (let i = 0; i < 30; i++) await guard.run(young, 5);
     expect(seen).not.toContain('drift');
     expect(guard.state).toBe('closed');
+    guard.shutdown();
+  });
+});
+
+describe('ModelGuard training-distribution warning', () => {
+  it('warns once when outputs sit far from the training distribution, without opening the breaker', async () => {
+    const events = new TypedEmitter<InferenceEvents>();
+    const warnings: number[] = [];
+    events.on('training-mismatch', (e) => warnings.push(e.psi));
+    // reference says p50/scale is mostly below 0.9; the fake model steadily answers 1.0
+    const model = new FakePrimaryModel({ edges: [0, 0.5, 0.9, 1.1, 100], proportions: [0.3, 0.6, 0.05, 0.05] });
+    const guard = new ModelGuard({ model, timeoutMs: 1_000, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, volumeThreshold: 2, driftPsiThreshold: 0.25, driftWindow: 100, driftConsecutive: 2, events });
+    for (let i = 0; i < 30; i++) await guard.run(features(5, 1), 5);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!).toBeGreaterThan(0.25);
+    expect(guard.state).toBe('closed');
+    expect(guard.lastTrainingPsi!).toBeGreaterThan(0.25);
     guard.shutdown();
   });
 });
