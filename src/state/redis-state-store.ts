@@ -12,7 +12,6 @@ import {
   type SeriesInfo,
   type StateStore,
   type StoredPromotion,
-  type StoredWeather,
   type WeatherUpdate,
 } from './state-types.js';
 
