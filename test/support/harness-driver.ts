@@ -2,13 +2,13 @@ import { AffectedBatcher, type BatchingEvents } from '../../src/batching/affecte
 import { loadSchema } from '../../src/core/schemas.js';
 import { parseSchema } from '../../src/core/schema-codec.js';
 import { TypedEmitter } from '../../src/core/typed-emitter.js';
-import type { DeadLetter } from '../../src/ingest/dead-letter.js';
-import { deadLetterHeaders } from '../../src/ingest/dead-letter.js';
 import type { RawRecord } from '../../src/ingest/input-events.js';
 import { RecordProcessor, type IngestEvents } from '../../src/ingest/record-processor.js';
-import type { Forecast } from '../../src/inference/forecast.js';
 import { Forecaster, type FallbackModel } from '../../src/inference/forecaster.js';
 import { ModelGuard, type InferenceEvents } from '../../src/inference/model-guard.js';
+import { DeadLetterPublisher } from '../../src/publish/dead-letter-publisher.js';
+import { ForecastPublisher, type PublishEvents } from '../../src/publish/forecast-publisher.js';
+import type { MessageProducer, OutgoingMessage } from '../../src/publish/message-producer.js';
 import { Catalog } from '../../src/state/catalog.js';
 import { MemoryStateStore } from '../../src/state/memory-state-store.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
@@ -23,8 +23,9 @@ const SCHEMA_OF = { sales: 'sales', promotions: 'promotion', weather: 'weather' 
 
 /**
  * The pipeline harness (Kafka Streams' TopologyTestDriver in spirit): ingest -> state ->
- * batching -> inference -> publish, wired like main but with in-memory fakes for Kafka,
- * the registry and Redis, and a manual clock. Records go in, forecasts come out, fast.
+ * batching -> inference -> publish, wired like main but with in-memory fakes for Kafka
+ * (a producer that keeps what it is sent), the registry and Redis, and a manual clock.
+ * Records go in, Avro forecast-updated and dead-letter records come out, fast.
  */
 export class HarnessDriver implements PipelineDriver {
   readonly clock = new ManualClock(Date.now());
@@ -37,8 +38,10 @@ export class HarnessDriver implements PipelineDriver {
     batching: new TypedEmitter<BatchingEvents>(),
     inference: new TypedEmitter<InferenceEvents>(),
   };
-  readonly published: Forecast[] = [];
-  readonly dead: DeadLetter[] = [];
+  /** What the publish stage sent, per topic, as a broker would hold it. */
+  readonly sent = new Map<string, OutgoingMessage[]>();
+  readonly #forecastReader = parseSchema(loadSchema('forecast-updated'));
+  #decoded: ForecastView[] = [];
   readonly guard: ModelGuard;
   readonly batcher: AffectedBatcher;
   readonly processor: RecordProcessor;
@@ -66,6 +69,17 @@ export class HarnessDriver implements PipelineDriver {
       clock: this.clock,
       events: this.events.inference,
     });
+    const producer: MessageProducer = {
+      send: async ({ topic, messages }) => {
+        const list = this.sent.get(topic) ?? [];
+        list.push(...messages);
+        this.sent.set(topic, list);
+      },
+    };
+    const publishEvents = new TypedEmitter<PublishEvents>();
+    const publisherReady = this.codec.encoder('forecast-updated-value', loadSchema('forecast-updated')).then(
+      (encode) => new ForecastPublisher(producer, 'forecast-updated', encode, publishEvents),
+    );
     this.batcher = new AffectedBatcher({
       maxSize: options.batchMaxSize ?? 64,
       maxDelayMs: options.batchMaxDelayMs ?? 10,
@@ -75,7 +89,7 @@ export class HarnessDriver implements PipelineDriver {
       clock: this.clock,
       events: this.events.batching,
       handle: async (batch) => {
-        this.published.push(...(await forecaster.forecast(batch)));
+        await (await publisherReady).publish(await forecaster.forecast(batch));
       },
     });
     this.processor = new RecordProcessor({
@@ -84,7 +98,7 @@ export class HarnessDriver implements PipelineDriver {
       topics: { sales: 'sales', promotions: 'promotions', weather: 'weather' },
       catalog: this.catalog,
       store: this.store,
-      deadLetters: { send: async (letters) => void this.dead.push(...letters) },
+      deadLetters: new DeadLetterPublisher(producer, 'dead-letter', publishEvents),
       policy: 'dlq',
       bucketSize: 'week',
       maxFutureMs: 2 * 86_400_000,
@@ -123,9 +137,9 @@ export class HarnessDriver implements PipelineDriver {
     return this.forecasts();
   }
 
-  async waitForDeadLetters(count: number): Promise<DeadLetterView[]> {
+  async waitForDeadLetters(): Promise<DeadLetterView[]> {
     await settle();
-    return this.dead.slice(0, Math.max(count, this.dead.length)).map((d) => ({ value: d.record.value ?? Buffer.alloc(0), headers: deadLetterHeaders(d) }));
+    return (this.sent.get('dead-letter') ?? []).map((m) => ({ value: m.value, headers: m.headers ?? {} }));
   }
 
   async quiesce(): Promise<void> {
@@ -136,8 +150,15 @@ export class HarnessDriver implements PipelineDriver {
     await Promise.all(this.#pendingAdds);
   }
 
+  /** The forecast-updated records the publish stage produced, decoded as a consumer would. */
   forecasts(): ForecastView[] {
-    return this.published as unknown as ForecastView[];
+    const raw = this.sent.get('forecast-updated') ?? [];
+    for (let i = this.#decoded.length; i < raw.length; i++) {
+      const value = raw[i]!.value;
+      // the in-memory codec decodes synchronously under its async signature
+      this.#decoded.push(this.#forecastReader.fromBuffer(value.subarray(5)) as ForecastView);
+    }
+    return this.#decoded;
   }
 
   async dumpState(): Promise<unknown> {

@@ -14,7 +14,7 @@ describe('RecordProcessor', () => {
       throw new ForecastError('DECODE_FAILED', 'schema registry unreachable', { retriable: true });
     };
     await expect(d.processor.process([{ topic: 'sales', partition: 0, offset: '0', key: null, value }])).rejects.toThrow(/unreachable/);
-    expect(d.dead).toHaveLength(0);
+    expect(d.sent.get('dead-letter') ?? []).toHaveLength(0);
     await d.close();
   });
 
