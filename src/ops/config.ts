@@ -212,3 +212,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   return Object.freeze(parsed.data);
 }
+
+/**
+ * The environment that reproduces a configuration in another process (the inverse of
+ * loadConfig's environment reading): every setting under its first variable name.
+ */
+export function configToEnv(c: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, names] of Object.entries(ENV_NAMES)) {
+    const value = c[key as keyof Config];
+    if (value === undefined) continue;
+    env[names[0]!] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return env;
+}

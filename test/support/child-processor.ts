@@ -1,29 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../src/ops/config.js';
+import { configToEnv, type Config } from '../../src/ops/config.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** Environment that points `forecast-stream run` at a test config. */
 export function envFor(c: Config): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    FS_KAFKA_BROKERS: c.kafkaBrokers.join(','),
-    FS_SCHEMA_REGISTRY_URL: c.schemaRegistryUrl,
-    FS_REDIS_URL: c.redisUrl,
-    FS_REDIS_PREFIX: c.redisPrefix,
-    FS_GROUP_ID: c.groupId,
-    FS_TOPIC_SALES: c.topicSales,
-    FS_TOPIC_PROMOTIONS: c.topicPromotions,
-    FS_TOPIC_WEATHER: c.topicWeather,
-    FS_TOPIC_FORECASTS: c.topicForecasts,
-    FS_TOPIC_ALERTS: c.topicAlerts,
-    FS_TOPIC_DEAD_LETTER: c.topicDeadLetter,
-    FS_METRICS_PORT: '0',
-    FS_LOG_LEVEL: 'info',
-    FS_BATCH_MAX_DELAY_MS: String(c.batchMaxDelayMs),
-    FS_KAFKA_SESSION_TIMEOUT_MS: String(c.kafkaSessionTimeoutMs),
-  };
+  return { ...process.env, ...configToEnv(c), FS_METRICS_PORT: '0', FS_LOG_LEVEL: 'info' };
 }
 
 /** Start the compiled CLI's `run` as a separate process; resolves once it logged "started". */

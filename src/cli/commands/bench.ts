@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { flashPromotion, fullRefresh, latency, machine, processorRss, throughput, type BenchContext, type ScenarioResult } from '../../tools/bench/pipeline-bench.js';
-import type { Config } from '../../ops/config.js';
+import { configToEnv, type Config } from '../../ops/config.js';
 import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 
@@ -11,22 +11,7 @@ const ALL = ['throughput', 'latency', 'promotion', 'refresh', 'rss'] as const;
 
 /** Environment that points `forecast-stream run` at a bench config. */
 function processorEnv(c: Config): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    FS_KAFKA_BROKERS: c.kafkaBrokers.join(','),
-    FS_SCHEMA_REGISTRY_URL: c.schemaRegistryUrl,
-    FS_REDIS_URL: c.redisUrl,
-    FS_REDIS_PREFIX: c.redisPrefix,
-    FS_GROUP_ID: c.groupId,
-    FS_TOPIC_SALES: c.topicSales,
-    FS_TOPIC_PROMOTIONS: c.topicPromotions,
-    FS_TOPIC_WEATHER: c.topicWeather,
-    FS_TOPIC_FORECASTS: c.topicForecasts,
-    FS_TOPIC_ALERTS: c.topicAlerts,
-    FS_TOPIC_DEAD_LETTER: c.topicDeadLetter,
-    FS_METRICS_PORT: '0',
-    FS_LOG_LEVEL: 'warn',
-  };
+  return { ...process.env, ...configToEnv(c), FS_METRICS_PORT: '0', FS_LOG_LEVEL: 'warn' };
 }
 
 export function benchCommand(): Command {

@@ -51,3 +51,11 @@ describe('batch size default follows the execution provider', () => {
     expect(loadConfig({ env: { FS_EXECUTION_PROVIDERS: 'cuda,cpu', FS_BATCH_MAX_SIZE: '512' } }).batchMaxSize).toBe(512);
   });
 });
+
+describe('configToEnv', () => {
+  it('round-trips a configuration through the environment', async () => {
+    const { configToEnv } = await import('../../../src/ops/config.js');
+    const c = loadConfig({ env: {}, overrides: { kafkaBrokers: ['a:1', 'b:2'], executionProviders: ['cuda', 'cpu'], gpuFp16: true, batchMaxDelayMs: 7, redisPrefix: 'x1' } });
+    expect(loadConfig({ env: configToEnv(c) })).toEqual(c);
+  });
+});
