@@ -301,6 +301,7 @@ export class Processor {
     this.events.ingest.on('record-rejected', (e) => log.warn(e, 'bad input record'));
     this.events.inference.on('breaker-state', (e) => log.warn(e, `breaker ${e.state}`));
     this.events.inference.on('drift', (e) => log.warn(e, 'model output drift'));
+    this.events.inference.on('drift-checked', (e) => log.debug(e, 'drift window checked'));
     this.events.inference.on('training-mismatch', (e) => log.warn(e, 'model outputs far from the training distribution (season or population); not acted on'));
     this.events.inference.on('primary-failed', (e) => log.warn(e, 'primary model call failed; fallback served'));
   }

@@ -13,7 +13,7 @@ function features(batch: number, mean = 1): Float32Array {
   for (let r = 0; r < batch; r++) {
     f[r * FEATURE_COUNT + FEATURE_INDEX.logScale] = Math.log(10);
     f[r * FEATURE_COUNT + FEATURE_INDEX.mean4] = mean;
-    f[r * FEATURE_COUNT + FEATURE_INDEX.seasonal0] = 1; // a year of history
+    f[r * FEATURE_COUNT + FEATURE_INDEX.lyLag1 + 6] = 1; // sales 59 weeks back: a whole year of history
   }
   return f;
 }
@@ -139,7 +139,7 @@ describe('ModelGuard', () => {
     model.factor = 5;
     const { guard, seen } = guardFor(model);
     const young = features(5, 1);
-    for (let r = 0; r < 5; r++) young[r * FEATURE_COUNT + FEATURE_INDEX.seasonal0] = 0;
+    for (let r = 0; r < 5; r++) young[r * FEATURE_COUNT + FEATURE_INDEX.lyLag1 + 6] = 0;
     for (let i = 0; i < 30; i++) await guard.run(young, 5);
     expect(seen).not.toContain('drift');
     expect(guard.state).toBe('closed');
