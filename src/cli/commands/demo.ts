@@ -21,6 +21,11 @@ interface ForecastView {
   horizons: Array<{ horizon: number; bucketDate: string; p10: number; p50: number; p90: number }>;
 }
 
+function describe(f: ForecastView): string {
+  const hs = f.horizons.map((h) => `${h.bucketDate} p10 ${h.p10.toFixed(1)} p50 ${h.p50.toFixed(1)} p90 ${h.p90.toFixed(1)}`).join(' | ');
+  return `${f.seriesId.padEnd(14)} origin ${f.originDate} ${f.source}/${f.modelVersion}: ${hs}`;
+}
+
 /**
  * The main job end to end on local defaults: topics and schemas, a synthetic catalog, the
  * processor, a synthetic stream (history, then live days), a live summary every few
@@ -84,6 +89,7 @@ export function demoCommand(): Command {
 
       const started = Date.now();
       let last = { t: started, inputs: 0, forecasts: 0 };
+      let ticks = 0;
       const ticker = setInterval(() => {
         const now = Date.now();
         const dt = (now - last.t) / 1000;
@@ -95,6 +101,8 @@ export function demoCommand(): Command {
             (s.trainingPsi === null ? '' : `, vs training ${s.trainingPsi.toFixed(2)}`),
         );
         last = { t: now, inputs, forecasts };
+        // every 15 s, one forecast as a replenishment service would receive it
+        if (++ticks % 3 === 0 && latest.size > 0) out(`           e.g. ${describe([...latest.values()][ticks % latest.size]!)}`);
       }, 5_000);
 
       const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -119,10 +127,7 @@ export function demoCommand(): Command {
       out('');
       out(`[demo] final: sent ${sent} events, processed ${inputs}, rejected ${rejected}; published ${forecasts} forecasts (${fallback} from fallback) in ${secs.toFixed(1)} s`);
       out(`[demo] read back ${watched} forecast-updated events for ${latest.size} series; examples:`);
-      for (const f of [...latest.values()].slice(0, 5)) {
-        const hs = f.horizons.map((h) => `${h.bucketDate} p10 ${h.p10.toFixed(1)} p50 ${h.p50.toFixed(1)} p90 ${h.p90.toFixed(1)}`).join(' | ');
-        out(`  ${f.seriesId.padEnd(14)} origin ${f.originDate} ${f.source}/${f.modelVersion}: ${hs}`);
-      }
+      for (const f of [...latest.values()].slice(0, 5)) out(`  ${describe(f)}`);
       if (fallback > 0) {
         out(
           `[demo] ${fallback} forecasts came from the fallback model: the breaker opens when the primary model fails, slows down or ` +
