@@ -30,7 +30,7 @@ export async function loadPrimaryModel(c: Config, log: Logger): Promise<PrimaryM
     const dir = await findModelDir(resolve(c.enginesDir), c.modelName || undefined, c.modelVersion === 'latest' ? undefined : c.modelVersion);
     artifact = await loadModelArtifact(dir);
   } catch (cause) {
-    throw new ForecastError('MODEL_INVALID', `cannot load a model from ${c.enginesDir}: ${(cause as Error).message}`, { cause });
+    throw new ForecastError('MODEL_INVALID', `cannot load a model from ${c.enginesDir} (FS_ENGINES_DIR, FS_MODEL, FS_MODEL_VERSION): ${(cause as Error).message}`, { cause });
   }
   const m = artifact.metadata;
   if (m.bucketSize !== c.bucketSize) {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel as kafkaLogLevel, type Consumer, type Producer } from 'kafkajs';
 import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batcher.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { ForecastError } from '../core/errors.js';
 import { RegistrySchemaCodec, parseSchema, type SchemaCodec } from '../core/schema-codec.js';
 import { loadSchema, valueSubject } from '../core/schemas.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
@@ -23,6 +24,15 @@ import { Catalog } from '../state/catalog.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import type { StateStore } from '../state/state-types.js';
 import { loadFallbackModel, loadPrimaryModel } from './models.js';
+
+/** Start-up dependency failures name the service, its setting and the usual fix. */
+async function unavailable<T>(p: Promise<T>, code: 'KAFKA_UNAVAILABLE' | 'STATE_UNAVAILABLE' | 'REGISTRY_UNAVAILABLE', what: string): Promise<T> {
+  try {
+    return await p;
+  } catch (cause) {
+    throw new ForecastError(code, `${what}: ${(cause as Error).message}; is it running? (\`make up\` starts the local stack)`, { retriable: true, cause });
+  }
+}
 
 /** Stage event emitters; metrics, logs and the demo summary subscribe to them. */
 export interface ProcessorEmitters {
@@ -119,10 +129,10 @@ export class Processor {
     });
     // idempotent producer: a retried send cannot duplicate a forecast on the broker
     this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await this.#producer.connect();
+    await unavailable(this.#producer.connect(), 'KAFKA_UNAVAILABLE', `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS)`);
 
     this.#redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true });
-    await this.#redis.connect();
+    await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL)`);
     const bucketMs = bucketEndMs(0, c.bucketSize) - bucketStartMs(0, c.bucketSize);
     this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs });
     await this.reloadCatalog();
@@ -130,7 +140,11 @@ export class Processor {
     this.#catalogTimer.unref();
 
     this.#codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
-    const forecastEncoder = await this.#codec.encoder(valueSubject(c.topicForecasts), loadSchema('forecast-updated'));
+    const forecastEncoder = await unavailable(
+      this.#codec.encoder(valueSubject(c.topicForecasts), loadSchema('forecast-updated')),
+      'REGISTRY_UNAVAILABLE',
+      `cannot register schemas at ${c.schemaRegistryUrl} (FS_SCHEMA_REGISTRY_URL)`,
+    );
     const alertEncoder = await this.#codec.encoder(valueSubject(c.topicAlerts), loadSchema('alert'));
 
     this.#model = await loadPrimaryModel(c, this.#log);

@@ -15,6 +15,7 @@ export function runCommand(): Command {
         await processor.start();
       } catch (err) {
         log.error({ err }, 'processor failed to start');
+        process.stderr.write(`forecast-stream: ${(err as Error).message}\n`);
         await processor.stop();
         process.exitCode = 1;
         return;
