@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { catalogCommand } from './commands/catalog.js';
+import { deadLettersCommand } from './commands/dead-letters.js';
 import { demoCommand } from './commands/demo.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { replayCommand } from './commands/replay.js';
@@ -14,7 +15,7 @@ const program = new Command('forecast-stream')
   .description('Streaming demand forecasts: Kafka events in, ONNX quantile forecasts out.\nConfiguration: FS_* environment variables and --config FILE (see docs/configuration.md).')
   .showHelpAfterError();
 
-for (const cmd of [runCommand(), setupCommand(), catalogCommand(), simulateCommand(), replayCommand(), refreshCommand(), evaluateCommand(), demoCommand(), benchCommand()]) program.addCommand(cmd);
+for (const cmd of [runCommand(), setupCommand(), catalogCommand(), simulateCommand(), replayCommand(), refreshCommand(), evaluateCommand(), deadLettersCommand(), demoCommand(), benchCommand()]) program.addCommand(cmd);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`forecast-stream: ${err instanceof Error ? err.message : String(err)}\n`);
