@@ -15,6 +15,7 @@ import { Forecaster, type FallbackModel } from '../inference/forecaster.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
 import type { Config } from '../ops/config.js';
 import { startHealthServer } from '../ops/health-server.js';
+import { LagMonitor } from '../ops/lag-monitor.js';
 import type { Logger } from '../ops/logger.js';
 import { PipelineMetrics } from '../ops/metrics.js';
 import { AlertPublisher } from '../publish/alert-publisher.js';
@@ -83,6 +84,7 @@ export class Processor {
   #batcher!: AffectedBatcher;
   #runner: ConsumerRunner | null = null;
   #health: Server | null = null;
+  #lag: LagMonitor | null = null;
   #catalogTimer: NodeJS.Timeout | null = null;
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -222,6 +224,8 @@ export class Processor {
         log: this.#log,
       });
       await this.#runner.start();
+      this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather], this.metrics.registry);
+      await this.#lag.start();
     }
     this.#state = 'running';
     this.#log.info(
@@ -233,6 +237,7 @@ export class Processor {
   async #stop(): Promise<void> {
     if (this.#startPromise) await this.#startPromise.catch(() => undefined);
     this.#state = 'stopping';
+    await this.#lag?.stop();
     await this.#runner?.stop().catch((err: Error) => this.#log.warn({ err }, 'consumer stop failed'));
     await this.#batcher?.stop().catch((err: Error) => this.#log.warn({ err }, 'batcher drain failed'));
     if (this.#catalogTimer) clearInterval(this.#catalogTimer);
@@ -289,6 +294,7 @@ export class Processor {
       trainingPsi: this.#guard?.lastTrainingPsi ?? null,
       batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,
       series: this.catalog.size,
+      consumerLag: this.#lag?.last ?? null,
     };
   }
 

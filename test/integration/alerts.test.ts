@@ -30,3 +30,26 @@ describe('alerts topic', () => {
     }
   }, 90_000);
 });
+
+describe('consumer lag', () => {
+  it('reports zero lag per input topic once everything is processed', async () => {
+    const driver = await StackDriver.create();
+    try {
+      const catalog = scenarioCatalog('lg');
+      await driver.loadCatalog(catalog);
+      await driver.send([{ topic: 'sales', value: { eventId: 'lg-1', store: catalog[0]!.store, item: catalog[0]!.item, eventTime: Date.now() - 3_600_000, quantity: 2, unitPrice: null } }]);
+      await driver.waitForForecasts((fs) => fs.length > 0);
+      await driver.quiesce();
+      const metrics = await driver.processor!.metrics.registry.getSingleMetricAsString('forecast_stream_consumer_lag');
+      expect(metrics).toContain(`topic="${driver.config.topicSales}"`);
+      // the monitor polls every 10 s; the one sale must show up as committed
+      const lagOf = () => (driver.processor!.status() as { consumerLag: Record<string, number> }).consumerLag;
+      const end = Date.now() + 25_000;
+      while (lagOf()[driver.config.topicSales] !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
+      expect(Object.keys(lagOf()).sort()).toEqual([driver.config.topicPromotions, driver.config.topicSales, driver.config.topicWeather].sort());
+      expect(lagOf()[driver.config.topicSales]).toBe(0);
+    } finally {
+      await driver.close();
+    }
+  }, 90_000);
+});
