@@ -25,7 +25,7 @@ describe('replay of Walmart-format data through the whole pipeline', () => {
     const sent = Number(/replayed (\d+) events/.exec(stdout)?.[1]);
     expect(sent).toBeGreaterThan(0);
 
-    const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
+    const processor = new Processor({ config: c, log: pino({ level: 'error' }) });
     await processor.start();
     const series = [...processor.catalog.all()].map((s) => s.seriesId);
     const rows = readFileSync(`${MINI}/train.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));

@@ -48,7 +48,7 @@ export class StackDriver implements PipelineDriver {
 
   /** Start (or restart) an in-process processor on this driver's topics. */
   async startProcessor(): Promise<Processor> {
-    this.processor = new Processor({ config: this.config, log: pino({ level: 'warn' }) });
+    this.processor = new Processor({ config: this.config, log: pino({ level: 'error' }) });
     await this.processor.start();
     return this.processor;
   }
