@@ -34,7 +34,10 @@ export function codecFor(c: Config): RegistrySchemaCodec {
 
 export async function storeFor(c: Config): Promise<RedisStateStore> {
   const client = new Redis(c.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  await client.connect();
+  client.on('error', () => undefined); // surfaced by the failing command or connect() below
+  await client.connect().catch((cause: Error) => {
+    throw new ForecastError('STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL): ${cause.message}`, { retriable: true, cause });
+  });
   const bucketMs = bucketEndMs(0, c.bucketSize) - bucketStartMs(0, c.bucketSize);
   return new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs });
 }

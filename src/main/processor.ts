@@ -134,6 +134,13 @@ export class Processor {
     await unavailable(this.#producer.connect(), 'KAFKA_UNAVAILABLE', `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS)`);
 
     this.#redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true });
+    // ioredis reconnects by itself and emits an error per attempt: log them, at most one per 5 s
+    let lastRedisError = 0;
+    this.#redis.on('error', (err: Error) => {
+      if (Date.now() - lastRedisError < 5_000) return;
+      lastRedisError = Date.now();
+      this.#log.warn({ err: err.message, redis: c.redisUrl }, 'Redis connection error; reconnecting');
+    });
     await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL)`);
     const bucketMs = bucketEndMs(0, c.bucketSize) - bucketStartMs(0, c.bucketSize);
     this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs });
