@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { ForecastError } from '../core/errors.js';
 import { RegistrySchemaCodec } from '../core/schema-codec.js';
-import { bucketEndMs, bucketStartMs } from '../inference/features/bucket-clock.js';
+import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import { loadConfig, type Config, type ConfigInput } from '../ops/config.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
@@ -38,8 +38,7 @@ export async function storeFor(c: Config): Promise<RedisStateStore> {
   await client.connect().catch((cause: Error) => {
     throw new ForecastError('STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL): ${cause.message}`, { retriable: true, cause });
   });
-  const bucketMs = bucketEndMs(0, c.bucketSize) - bucketStartMs(0, c.bucketSize);
-  return new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs });
+  return new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs: bucketLengthMs(c.bucketSize) });
 }
 
 /** Run until SIGINT/SIGTERM, then call stop once. */

@@ -9,7 +9,7 @@ import { loadSchema, valueSubject } from '../core/schemas.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { ConsumerRunner } from '../ingest/consumer-runner.js';
 import { RecordProcessor, type IngestEvents } from '../ingest/record-processor.js';
-import { bucketEndMs, bucketStartMs } from '../inference/features/bucket-clock.js';
+import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import type { PrimaryModel } from '../inference/forecast.js';
 import { Forecaster, type FallbackModel } from '../inference/forecaster.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
@@ -142,8 +142,7 @@ export class Processor {
       this.#log.warn({ err: err.message, redis: c.redisUrl }, 'Redis connection error; reconnecting');
     });
     await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL)`);
-    const bucketMs = bucketEndMs(0, c.bucketSize) - bucketStartMs(0, c.bucketSize);
-    this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs });
+    this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs: bucketLengthMs(c.bucketSize) });
     await this.reloadCatalog();
     this.#catalogTimer = setInterval(() => void this.reloadCatalog().catch((err: Error) => this.#log.warn({ err }, 'catalog reload failed')), 15_000);
     this.#catalogTimer.unref();

@@ -25,6 +25,11 @@ export function bucketEndMs(bucket: number, size: BucketSize): number {
   return bucketStartMs(bucket + 1, size);
 }
 
+/** Length of one bucket in ms (buckets are fixed-length: UTC days, or 7 of them). */
+export function bucketLengthMs(size: BucketSize): number {
+  return size === 'day' ? DAY_MS : 7 * DAY_MS;
+}
+
 /** The date that labels a bucket (the day itself, or the week's Friday), as YYYY-MM-DD. */
 export function bucketLabel(bucket: number, size: BucketSize): string {
   return new Date(bucketEndMs(bucket, size) - DAY_MS).toISOString().slice(0, 10);

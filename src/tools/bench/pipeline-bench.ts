@@ -13,7 +13,6 @@ import { setupTopicsWith } from '../setup-topics.js';
 import { play } from '../stream-player.js';
 
 const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
 
 export interface BenchContext {
   kafka: Kafka;
@@ -279,4 +278,3 @@ export function machine(): Record<string, unknown> {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, note: 'Kafka, the registry and Redis run on the same machine' };
 }
 
-export { WEEK_MS };

@@ -29,3 +29,10 @@ describe('forecastOrigin', () => {
     expect(forecastOrigin(snap(null, null), 'week', 77)).toBe(77);
   });
 });
+
+describe('bucketLengthMs', () => {
+  it('matches the distance between consecutive bucket starts', async () => {
+    const { bucketLengthMs, bucketStartMs } = await import('../../../src/inference/features/bucket-clock.js');
+    for (const size of ['day', 'week'] as const) expect(bucketLengthMs(size)).toBe(bucketStartMs(2801, size) - bucketStartMs(2800, size));
+  });
+});
