@@ -6,6 +6,7 @@ import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import { loadConfig, type Config, type ConfigInput } from '../ops/config.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
+import { findPrimaryArtifact, modelSettings, type ModelSettings } from '../main/models.js';
 
 /** Shared by the commands: config parsing with readable errors, and client factories. */
 export function configFrom(opts: { config?: string }, overrides: ConfigInput = {}): Config {
@@ -38,7 +39,13 @@ export async function storeFor(c: Config): Promise<RedisStateStore> {
   await client.connect().catch((cause: Error) => {
     throw new ForecastError('STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL): ${cause.message}`, { retriable: true, cause });
   });
-  return new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs: bucketLengthMs(c.bucketSize) });
+  const settings = await settingsFor(c);
+  return new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: settings.windowBuckets, bucketMs: bucketLengthMs(settings.bucketSize) });
+}
+
+/** Bucket size, horizons and window: the configured model's (its model.json only; no worker starts). */
+export async function settingsFor(c: Config): Promise<ModelSettings> {
+  return modelSettings(c, (await findPrimaryArtifact(c)).metadata);
 }
 
 /** Run until SIGINT/SIGTERM, then call stop once. */

@@ -1,4 +1,5 @@
 import type { SourceOffset } from '../ingest/input-events.js';
+import type { FeatureFamily } from './features/feature-family.js';
 
 export interface HorizonForecast {
   horizon: number;
@@ -33,13 +34,15 @@ export interface PrimaryModel {
   readonly name: string;
   readonly version: string;
   readonly horizons: number;
+  /** The feature family the model reads: the forecaster builds its input with it. */
+  readonly family: FeatureFamily;
   /** Execution provider actually running (cpu, cuda, tensorrt). */
   readonly provider: string;
   /** Providers tried before it, with why they did not load (empty when the first one runs). */
   readonly providerFailures?: ReadonlyArray<{ provider: string; error?: string }>;
   /** Reference distribution of p50 / scale, from training, for drift checks (null: no check). */
   readonly reference: DriftReference | null;
-  /** features: [batch, F] row-major; returns [batch, horizons, 3] (p10, p50, p90). */
+  /** features: [batch * family.rowsPerSeries, F] row-major; returns [batch, horizons, 3] (p10, p50, p90). */
   run(features: Float32Array, batch: number): Promise<Float32Array>;
   close(): Promise<void>;
 }

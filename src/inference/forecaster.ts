@@ -4,8 +4,7 @@ import type { BatchItem } from '../batching/affected-batcher.js';
 import type { Catalog } from '../state/catalog.js';
 import type { SeriesInfo, StateStore } from '../state/state-types.js';
 import { bucketEndMs, bucketLabel, bucketOf, type BucketSize } from './features/bucket-clock.js';
-import { buildFeatures } from './features/build-features.js';
-import { FEATURE_COUNT } from './features/feature-spec.js';
+import { floatsPerSeries } from './features/feature-family.js';
 import type { Forecast, ForecastSource } from './forecast.js';
 import type { InferenceEvents, ModelGuard } from './model-guard.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
@@ -80,9 +79,11 @@ export class Forecaster {
     const fallbackOrigin = bucketOf(now, o.bucketSize) - 1;
     const origins = snapshots.map((s) => forecastOrigin(s, o.bucketSize, fallbackOrigin));
 
-    // a fresh buffer per batch: it is transferred to the inference worker
-    const features = new Float32Array(batch * FEATURE_COUNT);
-    for (let i = 0; i < batch; i++) buildFeatures(snapshots[i]!, origins[i]!, o.bucketSize, features, i * FEATURE_COUNT);
+    // the features of the loaded model's family; a fresh buffer per batch (copied to the worker)
+    const family = o.guard.model.family;
+    const width = floatsPerSeries(family);
+    const features = new Float32Array(batch * width);
+    for (let i = 0; i < batch; i++) family.build(snapshots[i]!, origins[i]!, features, i * width);
 
     const started = performance.now();
     const primary = await o.guard.run(features, batch);

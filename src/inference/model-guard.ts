@@ -2,19 +2,9 @@ import CircuitBreaker from 'opossum';
 import { ForecastError, isBadInput } from '../core/errors.js';
 import type { TypedEmitter } from '../core/typed-emitter.js';
 import { DriftMonitor } from './drift-monitor.js';
-import { FEATURE_COUNT, FEATURE_INDEX } from './features/feature-spec.js';
+import { floatsPerSeries } from './features/feature-family.js';
 import type { PrimaryModel } from './forecast.js';
 import { checkQuantiles } from './output-check.js';
-
-/**
- * Does the feature row at `at` cover a whole year before its origin, through the oldest
- * last-year lag (59 weeks back)? The training reference holds only such rows; a series in
- * its first 60 weeks (a cold start, a backfill) fills its last-year features week by week,
- * and its outputs move with that, which is not drift.
- */
-export function hasLastYear(features: Float32Array, at: number): boolean {
-  return features[at + FEATURE_INDEX.lyLag1 + 6] !== 0;
-}
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -131,12 +121,14 @@ export class ModelGuard {
 
   #checkDrift(features: Float32Array, out: Float32Array, batch: number): void {
     const h = this.#o.model.horizons;
+    const family = this.#o.model.family;
+    const width = floatsPerSeries(family);
     const normalised: number[] = [];
     for (let r = 0; r < batch; r++) {
       // the reference covers series with a year of history; a series still filling its
-      // first year (a cold start, a backfill) is a different population, not drift
-      if (!hasLastYear(features, r * FEATURE_COUNT)) continue;
-      const scale = Math.exp(features[r * FEATURE_COUNT + FEATURE_INDEX.logScale]!);
+      // first year (a cold start, a backfill) is a different population, not drift (NaN)
+      const scale = family.driftScale(features, r * width);
+      if (!(scale > 0)) continue;
       for (let k = 0; k < h; k++) normalised.push(out[(r * h + k) * 3 + 1]! / scale);
     }
     if (normalised.length === 0) return;

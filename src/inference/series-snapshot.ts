@@ -25,12 +25,26 @@ export interface WeatherPoint {
   precipitationMm: number | null;
 }
 
+/** A shelf-price change: `price` is in force from bucket `fromBucket` until the next change. */
+export interface PriceChange {
+  fromBucket: number;
+  price: number;
+}
+
 export interface SeriesSnapshot {
   seriesId: string;
   store: string;
   item: string;
   category: string;
   region: string;
+  /** Department (M5: FOODS_1); absent in catalogs that have none. */
+  department?: string;
+  /** First bucket the series ever sold in (kept beyond the window), or null/absent when unknown. */
+  firstSaleBucket?: number | null;
+  /** Shelf-price changes, ascending by fromBucket, including announced future ones (empty: unknown). */
+  prices?: readonly PriceChange[];
+  /** The item's regular (non-promoted) price as producers last sent it, or null. */
+  regularPrice?: number | null;
   /** Sales quantity per bucket; buckets absent from the map had no sales (0). */
   sales: ReadonlyMap<number, number>;
   /** Newest bucket with a sales record, or null when the series has none yet. */

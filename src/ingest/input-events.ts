@@ -43,7 +43,20 @@ export interface WeatherEvent {
   eventTimeMs: number;
 }
 
-export type InputEvent = SalesEvent | PromotionEvent | WeatherEvent;
+export interface PriceEvent {
+  kind: 'price';
+  eventId: string;
+  seriesId: string;
+  store: string;
+  item: string;
+  price: number;
+  regularPrice: number | null;
+  /** Noon UTC of the first day the price is in force. */
+  effectiveMs: number;
+  eventTimeMs: number;
+}
+
+export type InputEvent = SalesEvent | PromotionEvent | WeatherEvent | PriceEvent;
 
 /** Raw Kafka record as the ingest stage sees it. */
 export interface RawRecord {

@@ -5,11 +5,11 @@ import type { SchemaCodec } from '../core/schema-codec.js';
 import type { TypedEmitter } from '../core/typed-emitter.js';
 import { bucketOf, type BucketSize } from '../inference/features/bucket-clock.js';
 import type { Catalog } from '../state/catalog.js';
-import type { PromotionUpdate, SalesUpdate, StateStore, WeatherUpdate } from '../state/state-types.js';
+import type { PriceUpdate, PromotionUpdate, SalesUpdate, StateStore, WeatherUpdate } from '../state/state-types.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import { seriesOfPromotion, seriesOfWeather } from './fan-out.js';
 import type { InputEvent, RawRecord, SourceOffset } from './input-events.js';
-import { validatePromotion, validateSales, validateWeather, type ValidationContext } from './validate-event.js';
+import { validatePrice, validatePromotion, validateSales, validateWeather, type ValidationContext } from './validate-event.js';
 
 export type BadInputPolicy = 'dlq' | 'skip' | 'fail';
 
@@ -24,11 +24,12 @@ export interface TopicNames {
   sales: string;
   promotions: string;
   weather: string;
+  prices: string;
 }
 
 export interface RecordProcessorOptions {
   codec: SchemaCodec;
-  readers: { sales: avro.Type; promotion: avro.Type; weather: avro.Type };
+  readers: { sales: avro.Type; promotion: avro.Type; weather: avro.Type; price: avro.Type };
   topics: TopicNames;
   catalog: Catalog;
   store: StateStore;
@@ -85,6 +86,7 @@ export class RecordProcessor {
     const salesSources: Array<{ seriesId: string; source: SourceOffset }> = [];
     const promotions: PromotionUpdate[] = [];
     const weather: WeatherUpdate[] = [];
+    const prices: PriceUpdate[] = [];
     const affected: AffectedSeries = new Map();
     const touch = (seriesId: string, source: SourceOffset) => {
       const list = affected.get(seriesId);
@@ -114,6 +116,17 @@ export class RecordProcessor {
           });
         }
         for (const s of seriesOfPromotion(e, o.catalog)) touch(s.seriesId, source);
+      } else if (e.kind === 'price') {
+        prices.push({
+          seriesId: e.seriesId,
+          eventId: e.eventId,
+          fromBucket: bucketOf(e.effectiveMs, o.bucketSize),
+          price: e.price,
+          regularPrice: e.regularPrice,
+          eventTimeMs: e.eventTimeMs,
+        });
+        // a replayed price change re-forecasts too: the forecast it caused may not have been published
+        touch(e.seriesId, source);
       } else {
         weather.push({
           scope: e.scope,
@@ -125,7 +138,12 @@ export class RecordProcessor {
       }
     }
 
-    const [salesOutcomes] = await Promise.all([o.store.applySales(sales), o.store.applyPromotions(promotions), o.store.applyWeather(weather)]);
+    const [salesOutcomes] = await Promise.all([
+      o.store.applySales(sales),
+      o.store.applyPromotions(promotions),
+      o.store.applyWeather(weather),
+      o.store.applyPrices(prices),
+    ]);
     salesOutcomes.forEach((outcome, i) => {
       const { seriesId, source } = salesSources[i]!;
       if (outcome === 'too-old') {
@@ -148,6 +166,7 @@ export class RecordProcessor {
     if (record.topic === o.topics.sales) return validateSales((await o.codec.decode(record.value, o.readers.sales)) as Record<string, unknown>, ctx);
     if (record.topic === o.topics.promotions) return validatePromotion((await o.codec.decode(record.value, o.readers.promotion)) as Record<string, unknown>, ctx);
     if (record.topic === o.topics.weather) return validateWeather((await o.codec.decode(record.value, o.readers.weather)) as Record<string, unknown>, ctx);
+    if (record.topic === o.topics.prices) return validatePrice((await o.codec.decode(record.value, o.readers.price)) as Record<string, unknown>, ctx);
     throw new ForecastError('DECODE_FAILED', `topic: '${record.topic}' is not an input topic of this processor`, { field: 'topic' });
   }
 

@@ -1,7 +1,7 @@
 import { ForecastError } from '../core/errors.js';
 import type { Catalog } from '../state/catalog.js';
 import { seriesIdOf } from '../state/catalog.js';
-import type { PromotionEvent, SalesEvent, WeatherEvent } from './input-events.js';
+import type { PriceEvent, PromotionEvent, SalesEvent, WeatherEvent } from './input-events.js';
 
 /**
  * Checks a decoded record and turns it into an input event. Every failure names the
@@ -49,6 +49,11 @@ export function validateSales(raw: Record<string, unknown>, ctx: ValidationConte
   const quantity = finite(raw.quantity, 'quantity');
   const unitPrice = raw.unitPrice === null || raw.unitPrice === undefined ? null : finite(raw.unitPrice, 'unitPrice');
   if (unitPrice !== null && unitPrice < 0) bad('unitPrice', 'must be >= 0 or null');
+  const seriesId = knownSeries(store, item, ctx);
+  return { kind: 'sales', eventId, seriesId, store, item, eventTimeMs, quantity, unitPrice };
+}
+
+function knownSeries(store: string, item: string, ctx: ValidationContext): string {
   const seriesId = seriesIdOf(store, item);
   if (!ctx.catalog.series(seriesId)) {
     if (!ctx.catalog.hasStore(store)) {
@@ -58,7 +63,35 @@ export function validateSales(raw: Record<string, unknown>, ctx: ValidationConte
       field: 'item',
     });
   }
-  return { kind: 'sales', eventId, seriesId, store, item, eventTimeMs, quantity, unitPrice };
+  return seriesId;
+}
+
+/** Prices above this are a unit mistake (cents as currency units, an id in the price field). */
+export const MAX_PRICE = 1e7;
+/** An announced price further ahead than this is a date mistake. */
+const MAX_PRICE_LEAD_MS = 400 * 86_400_000;
+
+function price(v: unknown, field: string): number {
+  const p = finite(v, field);
+  if (!(p > 0) || p > MAX_PRICE) bad(field, `must be a price in currency units, > 0 and <= ${MAX_PRICE} (got ${p})`);
+  return p;
+}
+
+export function validatePrice(raw: Record<string, unknown>, ctx: ValidationContext): PriceEvent {
+  const eventId = text(raw.eventId, 'eventId');
+  const store = text(raw.store, 'store');
+  const item = text(raw.item, 'item');
+  const p = price(raw.price, 'price');
+  const regularPrice = raw.regularPrice === null || raw.regularPrice === undefined ? null : price(raw.regularPrice, 'regularPrice');
+  const date = text(raw.effectiveDate, 'effectiveDate');
+  const effectiveMs = Date.parse(`${date}T12:00:00Z`);
+  if (!DATE_RE.test(date) || Number.isNaN(effectiveMs)) bad('effectiveDate', `must be a calendar date YYYY-MM-DD (got '${date}')`);
+  const eventTimeMs = time(raw.eventTime, 'eventTime', ctx);
+  if (effectiveMs > eventTimeMs + MAX_PRICE_LEAD_MS) {
+    bad('effectiveDate', `is ${date}, more than 400 days after eventTime; send the first day the price is in force`);
+  }
+  const seriesId = knownSeries(store, item, ctx);
+  return { kind: 'price', eventId, seriesId, store, item, price: p, regularPrice, effectiveMs, eventTimeMs };
 }
 
 export function validatePromotion(raw: Record<string, unknown>, ctx: ValidationContext): PromotionEvent {

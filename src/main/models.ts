@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { ForecastError } from '../core/errors.js';
 import { forecastFallback } from '../inference/fallback/fallback-forecast.js';
-import { FEATURE_COUNT } from '../inference/features/feature-spec.js';
+import type { BucketSize } from '../inference/features/bucket-clock.js';
 import type { DriftReference, PrimaryModel } from '../inference/forecast.js';
 import type { FallbackModel } from '../inference/forecaster.js';
-import { findModelDir, loadModelArtifact, type ModelMetadata } from '../inference/model/model-artifact.js';
+import { findModelDir, loadModelArtifact, type ModelArtifact, type ModelMetadata } from '../inference/model/model-artifact.js';
 import { WorkerModel } from '../inference/model/worker-model.js';
 import type { Config } from '../ops/config.js';
 import type { Logger } from '../ops/logger.js';
@@ -23,28 +23,54 @@ export function driftReferenceOf(m: ModelMetadata): DriftReference | null {
   return { edges, proportions };
 }
 
-/** Loads engines/<model>/<version>, checks it against this build, starts its worker. */
-export async function loadPrimaryModel(c: Config, log: Logger): Promise<PrimaryModel> {
-  let artifact;
+/** What the model fixes for the whole processor: bucket size, horizons, window length. */
+export interface ModelSettings {
+  bucketSize: BucketSize;
+  horizons: number;
+  windowBuckets: number;
+}
+
+/** Default window: a year plus the longest lookback a family uses (400 days), or 60 weeks. */
+export const DEFAULT_WINDOW: Record<BucketSize, number> = { day: 400, week: 60 };
+
+/** Finds and checks the configured model artifact (engines/<FS_MODEL>/<FS_MODEL_VERSION>). */
+export async function findPrimaryArtifact(c: Config): Promise<ModelArtifact> {
   try {
     const dir = await findModelDir(resolve(c.enginesDir), c.modelName || undefined, c.modelVersion === 'latest' ? undefined : c.modelVersion);
-    artifact = await loadModelArtifact(dir);
+    return await loadModelArtifact(dir);
   } catch (cause) {
     throw new ForecastError('MODEL_INVALID', `cannot load a model from ${c.enginesDir} (FS_ENGINES_DIR, FS_MODEL, FS_MODEL_VERSION): ${(cause as Error).message}`, { cause });
   }
+}
+
+/**
+ * The model decides bucket size and horizons; a setting given explicitly must agree with it
+ * (a weekly model fed daily buckets would forecast nonsense), the window defaults per bucket.
+ */
+export function modelSettings(c: Config, m: ModelMetadata): ModelSettings {
+  if (c.bucketSize !== undefined && m.bucketSize !== c.bucketSize) {
+    throw new ForecastError('MODEL_INVALID', `model ${m.name}/${m.version} was trained on ${m.bucketSize} buckets but FS_BUCKET is ${c.bucketSize}; unset FS_BUCKET (the model decides) or load a ${c.bucketSize} model with FS_MODEL`);
+  }
+  if (c.horizons !== undefined && m.horizons.length !== c.horizons) {
+    throw new ForecastError('MODEL_INVALID', `model ${m.name}/${m.version} forecasts ${m.horizons.length} horizons but FS_HORIZONS is ${c.horizons}; unset FS_HORIZONS or set it to ${m.horizons.length}`);
+  }
+  const windowBuckets = c.windowBuckets ?? DEFAULT_WINDOW[m.bucketSize];
+  const need = m.bucketSize === 'week' ? 53 + m.horizons.length : 400;
+  if (windowBuckets < need) {
+    throw new ForecastError('CONFIG_INVALID', `FS_WINDOW_BUCKETS (${windowBuckets}) is shorter than model ${m.name}'s lookback (${need} ${m.bucketSize}s); raise it or unset it`);
+  }
+  return { bucketSize: m.bucketSize, horizons: m.horizons.length, windowBuckets };
+}
+
+/** Starts the checked artifact's worker. */
+export async function loadPrimaryModel(c: Config, artifact: ModelArtifact, log: Logger): Promise<PrimaryModel> {
   const m = artifact.metadata;
-  if (m.bucketSize !== c.bucketSize) {
-    throw new ForecastError('MODEL_INVALID', `model ${m.name}/${m.version} was trained on ${m.bucketSize} buckets but bucketSize is ${c.bucketSize}; set FS_BUCKET=${m.bucketSize} or load a ${c.bucketSize} model`);
-  }
-  if (m.horizons.length !== c.horizons) {
-    throw new ForecastError('MODEL_INVALID', `model ${m.name}/${m.version} forecasts ${m.horizons.length} horizons but horizons is ${c.horizons}; set FS_HORIZONS=${m.horizons.length}`);
-  }
   return WorkerModel.load({
     name: m.name,
     version: m.version,
     modelPath: artifact.modelPath,
     horizons: m.horizons.length,
-    featureCount: FEATURE_COUNT,
+    family: artifact.family,
     reference: driftReferenceOf(m),
     providers: {
       providers: [...c.executionProviders],

@@ -24,7 +24,7 @@ import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publi
 import { Catalog } from '../state/catalog.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import type { StateStore } from '../state/state-types.js';
-import { loadFallbackModel, loadPrimaryModel } from './models.js';
+import { findPrimaryArtifact, loadFallbackModel, loadPrimaryModel, modelSettings, type ModelSettings } from './models.js';
 
 /** Start-up dependency failures name the service, its setting and the usual fix. */
 async function unavailable<T>(p: Promise<T>, code: 'KAFKA_UNAVAILABLE' | 'STATE_UNAVAILABLE' | 'REGISTRY_UNAVAILABLE', what: string): Promise<T> {
@@ -78,6 +78,7 @@ export class Processor {
   #store!: StateStore;
   #codec!: SchemaCodec;
   #model: PrimaryModel | null = null;
+  #settings: ModelSettings | null = null;
   #guard: ModelGuard | null = null;
   #forecaster!: Forecaster;
   #publisher!: ForecastPublisher;
@@ -108,6 +109,11 @@ export class Processor {
 
   get store(): StateStore {
     return this.#store;
+  }
+
+  /** Bucket size, horizons and window of the loaded model (null before start). */
+  get settings(): ModelSettings | null {
+    return this.#settings;
   }
 
   start(): Promise<void> {
@@ -142,7 +148,11 @@ export class Processor {
       this.#log.warn({ err: err.message, redis: c.redisUrl }, 'Redis connection error; reconnecting');
     });
     await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL)`);
-    this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs: bucketLengthMs(c.bucketSize) });
+    // the model decides bucket size, horizons and the window (explicit settings must agree)
+    const artifact = await findPrimaryArtifact(c);
+    const settings = modelSettings(c, artifact.metadata);
+    this.#settings = settings;
+    this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: settings.windowBuckets, bucketMs: bucketLengthMs(settings.bucketSize) });
     await this.reloadCatalog();
     this.#catalogTimer = setInterval(() => void this.reloadCatalog().catch((err: Error) => this.#log.warn({ err }, 'catalog reload failed')), 15_000);
     this.#catalogTimer.unref();
@@ -155,7 +165,7 @@ export class Processor {
     );
     const alertEncoder = await this.#codec.encoder(valueSubject(c.topicAlerts), loadSchema('alert'));
 
-    this.#model = await loadPrimaryModel(c, this.#log);
+    this.#model = await loadPrimaryModel(c, artifact, this.#log);
     const fallback: FallbackModel = loadFallbackModel();
     this.#guard = new ModelGuard({
       model: this.#model,
@@ -173,7 +183,7 @@ export class Processor {
       catalog: this.catalog,
       guard: this.#guard,
       fallback,
-      bucketSize: c.bucketSize,
+      bucketSize: settings.bucketSize,
       clock: this.#clock,
       events: this.events.inference,
     });
@@ -204,13 +214,18 @@ export class Processor {
     if (this.#consume) {
       const processor = new RecordProcessor({
         codec: this.#codec,
-        readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')) },
-        topics: { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather },
+        readers: {
+          sales: parseSchema(loadSchema('sales')),
+          promotion: parseSchema(loadSchema('promotion')),
+          weather: parseSchema(loadSchema('weather')),
+          price: parseSchema(loadSchema('price')),
+        },
+        topics: { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices },
         catalog: this.catalog,
         store: this.#store,
         deadLetters: new DeadLetterPublisher(this.#producer, c.topicDeadLetter, this.events.publish),
         policy: c.badInputPolicy,
-        bucketSize: c.bucketSize,
+        bucketSize: settings.bucketSize,
         maxFutureMs: c.maxFutureMs,
         clock: this.#clock,
         events: this.events.ingest,
@@ -218,11 +233,11 @@ export class Processor {
       this.#consumer = this.#kafka.consumer({ groupId: c.groupId, sessionTimeout: c.kafkaSessionTimeoutMs, heartbeatInterval: Math.min(3_000, Math.floor(c.kafkaSessionTimeoutMs / 3)), allowAutoTopicCreation: false });
       this.#runner = new ConsumerRunner({
         consumer: this.#consumer,
-        topics: [c.topicSales, c.topicPromotions, c.topicWeather],
+        topics: [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices],
         processor,
         batcher: this.#batcher,
         chunkSize: 2_000,
-        partitionsConsumedConcurrently: c.inputPartitions * 3,
+        partitionsConsumedConcurrently: c.inputPartitions * 4,
         heartbeatMs: 2_000,
         fromBeginning: c.fromBeginning,
         commitIntervalMs: c.commitIntervalMs,
@@ -230,7 +245,7 @@ export class Processor {
         log: this.#log,
       });
       await this.#runner.start();
-      this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather], this.metrics.registry);
+      this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices], this.metrics.registry);
       await this.#lag.start();
     }
     this.#state = 'running';

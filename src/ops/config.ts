@@ -27,6 +27,8 @@ export const configSchema = z
     topicPromotions: z.string().min(1).default('promotions'),
     /** FS_TOPIC_WEATHER: input topic of weather events. */
     topicWeather: z.string().min(1).default('weather'),
+    /** FS_TOPIC_PRICES: input topic of shelf-price changes (price cuts are promotions too). */
+    topicPrices: z.string().min(1).default('prices'),
     /** FS_TOPIC_FORECASTS: output topic of forecast-updated events. */
     topicForecasts: z.string().min(1).default('forecast-updated'),
     /** FS_TOPIC_ALERTS: drift, breaker and model alerts. */
@@ -43,12 +45,12 @@ export const configSchema = z
     redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
     /** FS_REDIS_PREFIX: first segment of every key (one module builds them all). */
     redisPrefix: z.string().regex(/^[a-z0-9_-]+$/i).default('fs'),
-    /** FS_BUCKET: day | week (weeks end on Friday, as in the Walmart data). */
-    bucketSize: z.enum(['day', 'week']).default('week'),
-    /** FS_WINDOW_BUCKETS: buckets kept per series; events older than the window are dropped. */
-    windowBuckets: int(8, 4000).default(60),
-    /** FS_HORIZONS: future buckets forecast per series. */
-    horizons: int(1, 64).default(4),
+    /** FS_BUCKET: day | week (weeks end on Friday, as in the Walmart data); default: the model's. Set, it must match the model. */
+    bucketSize: z.enum(['day', 'week']).optional(),
+    /** FS_WINDOW_BUCKETS: buckets kept per series; events older than the window are dropped. Default 400 for day models, 60 for week models. */
+    windowBuckets: int(8, 4000).optional(),
+    /** FS_HORIZONS: future buckets forecast per series; default: the model's (28 days for m5-daily-gbm, 4 weeks for walmart-*). Set, it must match the model. */
+    horizons: int(1, 64).optional(),
     /** FS_MAX_FUTURE_MS: sales/promotion event times further ahead of the wall clock are invalid. */
     maxFutureMs: int(0).default(2 * 86_400_000),
     /** FS_BATCH_MAX_SIZE: series per inference batch (default 1024 on CPU, 8192 when the first execution provider is a GPU: docs/gpu.md). */
@@ -61,8 +63,8 @@ export const configSchema = z
     batchMaxInFlight: int(1, 64).default(2),
     /** FS_ENGINES_DIR: folder of engines/<model>/<version>/. */
     enginesDir: z.string().min(1).default('engines'),
-    /** FS_MODEL: model name in enginesDir ('' = the only/first one). */
-    modelName: z.string().default(''),
+    /** FS_MODEL: model name in enginesDir: m5-daily-gbm (daily SKU x store, the default), walmart-gbm or walmart-mlp (weekly store x department); '' = the only one there. */
+    modelName: z.string().default('m5-daily-gbm'),
     /** FS_MODEL_VERSION: version folder ('latest' = highest). */
     modelVersion: z.string().min(1).default('latest'),
     /** FS_MODEL_TIMEOUT_MS: a primary inference call slower than this counts as a failure. */
@@ -107,11 +109,11 @@ export const configSchema = z
   .strict()
   .transform((c) => ({ ...c, batchMaxSize: c.batchMaxSize ?? (c.executionProviders[0] === 'cpu' ? 1024 : 8192) }))
   .superRefine((c, ctx) => {
-    if (c.windowBuckets < 52 + c.horizons + 1 && c.bucketSize === 'week') {
+    if (c.windowBuckets !== undefined && c.bucketSize === 'week' && c.windowBuckets < 52 + (c.horizons ?? 4) + 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['windowBuckets'],
-        message: `windowBuckets (${c.windowBuckets}) must cover a season plus horizons (bucketSize=week needs >= ${53 + c.horizons})`,
+        message: `windowBuckets (${c.windowBuckets}) must cover a season plus horizons (bucketSize=week needs >= ${53 + (c.horizons ?? 4)})`,
       });
     }
     if (c.executionProviders.at(-1) !== 'cpu') {
@@ -120,9 +122,9 @@ export const configSchema = z
     if (c.batchCapacity < c.batchMaxSize) {
       ctx.addIssue({ code: 'custom', path: ['batchCapacity'], message: `batchCapacity (${c.batchCapacity}) must be >= batchMaxSize (${c.batchMaxSize})` });
     }
-    const topics = [c.topicSales, c.topicPromotions, c.topicWeather, c.topicForecasts, c.topicAlerts, c.topicDeadLetter];
+    const topics = [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicForecasts, c.topicAlerts, c.topicDeadLetter];
     if (new Set(topics).size !== topics.length) {
-      ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the six topic names (topicSales, topicPromotions, topicWeather, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
+      ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the seven topic names (topicSales, topicPromotions, topicWeather, topicPrices, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
     }
   });
 
@@ -137,6 +139,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   topicSales: ['FS_TOPIC_SALES'],
   topicPromotions: ['FS_TOPIC_PROMOTIONS'],
   topicWeather: ['FS_TOPIC_WEATHER'],
+  topicPrices: ['FS_TOPIC_PRICES'],
   topicForecasts: ['FS_TOPIC_FORECASTS'],
   topicAlerts: ['FS_TOPIC_ALERTS'],
   topicDeadLetter: ['FS_TOPIC_DEAD_LETTER'],

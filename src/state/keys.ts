@@ -16,6 +16,11 @@ export class KeyBuilder {
     return `${this.prefix}:{s:${seriesId}}:seen`;
   }
 
+  /** Hash: fromBucket -> `price|eventTime`, plus `_reg` -> `regularPrice|eventTime`. */
+  prices(seriesId: string): string {
+    return `${this.prefix}:{s:${seriesId}}:prices`;
+  }
+
   /** Hash: promotion id -> promotion JSON, for every promotion running in the store. */
   storePromotions(store: string): string {
     return `${this.prefix}:{st:${store}}:promos`;

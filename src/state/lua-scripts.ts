@@ -25,4 +25,5 @@ export const LUA_SCRIPTS = {
   applySales: load('apply-sales-2.lua', 'fsApplySales'),
   applyPromotion: load('apply-promotion-1.lua', 'fsApplyPromotion'),
   applyWeather: load('apply-weather-1.lua', 'fsApplyWeather'),
+  applyPrice: load('apply-price-1.lua', 'fsApplyPrice'),
 } as const;

@@ -2,11 +2,12 @@ import type { PromotionSpan, SeriesSnapshot, WeatherPoint } from '../inference/s
 import { ForecastError } from '../core/errors.js';
 import { KeyBuilder } from './keys.js';
 import { LUA_SCRIPTS } from './lua-scripts.js';
-import { canonicalPromotion, canonicalWeather, mergeWeather, parseWeather } from './state-codec.js';
+import { canonicalPromotion, canonicalWeather, catalogJson, mergeWeather, parsePrices, parseWeather } from './state-codec.js';
 import type { RedisClient, RedisPipeline } from './redis-client.js';
 import {
   promotionCovers,
   type ApplyOutcome,
+  type PriceUpdate,
   type PromotionUpdate,
   type SalesUpdate,
   type SeriesInfo,
@@ -48,7 +49,7 @@ export class RedisStateStore implements StateStore {
     for (let i = 0; i < series.length; i += chunk) {
       const args: string[] = [];
       for (const s of series.slice(i, i + chunk)) {
-        args.push(s.seriesId, JSON.stringify({ store: s.store, item: s.item, category: s.category, region: s.region }));
+        args.push(s.seriesId, JSON.stringify(catalogJson(s)));
       }
       await this.#exec(this.#client.pipeline().hset(this.keys.catalog(), ...args));
     }
@@ -108,12 +109,29 @@ export class RedisStateStore implements StateStore {
     return (await this.#exec(p)).map((r) => (String(r) === '1' ? 'applied' : 'duplicate'));
   }
 
+  async applyPrices(updates: readonly PriceUpdate[]): Promise<ApplyOutcome[]> {
+    if (updates.length === 0) return [];
+    const p = this.#client.pipeline();
+    for (const u of updates) {
+      script(p, LUA_SCRIPTS.applyPrice.command)(
+        this.keys.prices(u.seriesId),
+        String(u.fromBucket),
+        String(u.price),
+        String(u.eventTimeMs),
+        u.regularPrice === null ? '' : String(u.regularPrice),
+        String(u.fromBucket - this.#window),
+      );
+    }
+    return (await this.#exec(p)).map((r) => (String(r) === '1' ? 'applied' : 'duplicate'));
+  }
+
   async readSnapshots(series: readonly SeriesInfo[]): Promise<SeriesSnapshot[]> {
     if (series.length === 0) return [];
     const stores = [...new Set(series.map((s) => s.store))];
     const regions = [...new Set(series.map((s) => s.region))];
     const p = this.#client.pipeline();
     for (const s of series) p.hgetall(this.keys.sales(s.seriesId));
+    for (const s of series) p.hgetall(this.keys.prices(s.seriesId));
     for (const st of stores) p.hgetall(this.keys.storePromotions(st)).hgetall(this.keys.weather('store', st));
     for (const r of regions) p.hgetall(this.keys.weather('region', r));
     const results = (await this.#exec(p)) as Array<Record<string, string>>;
@@ -121,7 +139,7 @@ export class RedisStateStore implements StateStore {
     const promos = new Map<string, StoredPromotion[]>();
     const storeWeather = new Map<string, Map<number, WeatherPoint>>();
     const regionWeather = new Map<string, Map<number, WeatherPoint>>();
-    let at = series.length;
+    let at = 2 * series.length;
     for (const st of stores) {
       promos.set(st, Object.values(results[at++] ?? {}).map((j) => JSON.parse(j) as StoredPromotion));
       storeWeather.set(st, parseWeather(results[at++] ?? {}));
@@ -133,10 +151,12 @@ export class RedisStateStore implements StateStore {
       const sales = new Map<number, number>();
       let last: number | null = null;
       let lastEvent: number | null = null;
+      let first: number | null = null;
       for (const field in raw) {
         if (field.charCodeAt(0) === 95 /* _ */) {
           if (field === '_max') last = Number(raw[field]);
           else if (field === '_ts') lastEvent = Number(raw[field]);
+          else if (field === '_first') first = Number(raw[field]);
           continue;
         }
         sales.set(Number(field), Number(raw[field]));
@@ -147,15 +167,20 @@ export class RedisStateStore implements StateStore {
           spans.push({ promotionId: p.promotionId, startMs: p.startMs, endMs: p.endMs, depth: p.depth, markdown: p.markdown });
         }
       }
+      const { prices, regularPrice } = parsePrices(results[series.length + i] ?? {});
       return {
         seriesId: s.seriesId,
         store: s.store,
         item: s.item,
         category: s.category,
         region: s.region,
+        ...(s.department === undefined ? {} : { department: s.department }),
         sales,
         lastSalesBucket: last,
         lastSalesEventMs: lastEvent,
+        firstSaleBucket: first,
+        prices,
+        regularPrice,
         promotions: spans,
         weather: mergeWeather(storeWeather.get(s.store), regionWeather.get(s.region)),
       };

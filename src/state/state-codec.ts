@@ -1,5 +1,5 @@
-import type { WeatherPoint } from '../inference/series-snapshot.js';
-import type { StoredPromotion, StoredWeather } from './state-types.js';
+import type { PriceChange, WeatherPoint } from '../inference/series-snapshot.js';
+import type { SeriesInfo, StoredPromotion, StoredWeather } from './state-types.js';
 
 /** How state values are serialised: canonical JSON, so equal state means equal bytes. */
 
@@ -41,3 +41,24 @@ export function mergeWeather(
   return m;
 }
 
+
+/** Catalog entry as stored (series id is the hash field). */
+export function catalogJson(s: SeriesInfo): Omit<SeriesInfo, 'seriesId'> {
+  const out: Omit<SeriesInfo, 'seriesId'> = { store: s.store, item: s.item, category: s.category, region: s.region };
+  if (s.department !== undefined) out.department = s.department;
+  return out;
+}
+
+/** Price hash (fromBucket -> `price|eventTime`, `_reg`) to ascending changes and the regular price. */
+export function parsePrices(raw: Record<string, string>): { prices: PriceChange[]; regularPrice: number | null } {
+  const prices: PriceChange[] = [];
+  let regularPrice: number | null = null;
+  for (const field in raw) {
+    const v = raw[field]!;
+    const price = Number(v.slice(0, v.indexOf('|')));
+    if (field === '_reg') regularPrice = price;
+    else prices.push({ fromBucket: Number(field), price });
+  }
+  prices.sort((a, b) => a.fromBucket - b.fromBucket);
+  return { prices, regularPrice };
+}

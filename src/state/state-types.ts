@@ -7,6 +7,8 @@ export interface SeriesInfo {
   item: string;
   category: string;
   region: string;
+  /** Department within the category (M5: FOODS_1); optional, catalogs without one leave it out. */
+  department?: string;
 }
 
 /** One sales event, bucketed, ready for the state update. */
@@ -51,6 +53,18 @@ export interface WeatherUpdate {
   weather: StoredWeather;
 }
 
+/** One shelf-price event, bucketed, ready for the state update. */
+export interface PriceUpdate {
+  seriesId: string;
+  eventId: string;
+  /** Bucket from which `price` is in force. */
+  fromBucket: number;
+  price: number;
+  /** The regular price when the producer sent one (the newest by event time is kept). */
+  regularPrice: number | null;
+  eventTimeMs: number;
+}
+
 export type ApplyOutcome = 'applied' | 'duplicate' | 'too-old';
 
 /**
@@ -64,6 +78,8 @@ export interface StateStore {
   applySales(updates: readonly SalesUpdate[]): Promise<ApplyOutcome[]>;
   applyPromotions(updates: readonly PromotionUpdate[]): Promise<ApplyOutcome[]>;
   applyWeather(updates: readonly WeatherUpdate[]): Promise<ApplyOutcome[]>;
+  /** Price changes per series; for one bucket the later event wins, so replays change nothing. */
+  applyPrices(updates: readonly PriceUpdate[]): Promise<ApplyOutcome[]>;
   /** One round trip: everything the features of these series need. */
   readSnapshots(series: readonly SeriesInfo[]): Promise<SeriesSnapshot[]>;
   /** Canonical dump of all state (tests compare replays with it). */

@@ -1,6 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { loadSchema, valueSubject } from '../core/schemas.js';
 import type { SchemaCodec } from '../core/schema-codec.js';
+import type { Config } from '../ops/config.js';
 
 export interface SalesRecord {
   eventId: string;
@@ -35,23 +36,40 @@ export interface WeatherRecord {
   eventTime: number;
 }
 
+export interface PriceRecord {
+  eventId: string;
+  store: string;
+  item: string;
+  price: number;
+  regularPrice: number | null;
+  effectiveDate: string;
+  eventTime: number;
+}
+
 export type InputRecord =
   | { topic: 'sales'; value: SalesRecord }
   | { topic: 'promotions'; value: PromotionRecord }
-  | { topic: 'weather'; value: WeatherRecord };
+  | { topic: 'weather'; value: WeatherRecord }
+  | { topic: 'prices'; value: PriceRecord };
 
 export interface InputTopics {
   sales: string;
   promotions: string;
   weather: string;
+  prices: string;
+}
+
+/** The input topic names of a configuration. */
+export function inputTopics(c: Pick<Config, 'topicSales' | 'topicPromotions' | 'topicWeather' | 'topicPrices'>): InputTopics {
+  return { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices };
 }
 
 /**
  * Writes input events the way an upstream system would: Avro through the registry, keyed
- * so one series (sales), one promotion or one location stays in order on one partition.
+ * so one series (sales, prices), one promotion or one location stays in order on one partition.
  */
 export class InputProducer {
-  #enc: { sales: (v: unknown) => Buffer; promotions: (v: unknown) => Buffer; weather: (v: unknown) => Buffer } | null = null;
+  #enc: Record<keyof InputTopics, (v: unknown) => Buffer> | null = null;
 
   constructor(
     private readonly producer: Producer,
@@ -65,6 +83,7 @@ export class InputProducer {
       sales: await this.codec.encoder(valueSubject(this.topics.sales), loadSchema('sales')),
       promotions: await this.codec.encoder(valueSubject(this.topics.promotions), loadSchema('promotion')),
       weather: await this.codec.encoder(valueSubject(this.topics.weather), loadSchema('weather')),
+      prices: await this.codec.encoder(valueSubject(this.topics.prices), loadSchema('price')),
     };
   }
 
@@ -72,9 +91,10 @@ export class InputProducer {
   async send(records: readonly InputRecord[]): Promise<void> {
     await this.init();
     const enc = this.#enc!;
-    const by: Record<'sales' | 'promotions' | 'weather', Array<{ key: string; value: Buffer }>> = { sales: [], promotions: [], weather: [] };
+    const by: Record<keyof InputTopics, Array<{ key: string; value: Buffer }>> = { sales: [], promotions: [], weather: [], prices: [] };
     for (const r of records) {
       if (r.topic === 'sales') by.sales.push({ key: `${r.value.store}-${r.value.item}`, value: enc.sales(r.value) });
+      else if (r.topic === 'prices') by.prices.push({ key: `${r.value.store}-${r.value.item}`, value: enc.prices(r.value) });
       else if (r.topic === 'promotions') by.promotions.push({ key: r.value.promotionId, value: enc.promotions(r.value) });
       else by.weather.push({ key: `${r.value.scope}:${r.value.location}`, value: enc.weather(r.value) });
     }

@@ -9,6 +9,7 @@ export function topicSchemas(c: Config): Array<[string, SchemaName | null]> {
     [c.topicSales, 'sales'],
     [c.topicPromotions, 'promotion'],
     [c.topicWeather, 'weather'],
+    [c.topicPrices, 'price'],
     [c.topicForecasts, 'forecast-updated'],
     [c.topicAlerts, 'alert'],
     [c.topicDeadLetter, null],

@@ -5,7 +5,7 @@ import { loadSchema } from '../../src/core/schemas.js';
 import { bucketOf } from '../../src/inference/features/bucket-clock.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
-import { InputProducer, type InputRecord } from '../../src/tools/input-producer.js';
+import { InputProducer, inputTopics, type InputRecord } from '../../src/tools/input-producer.js';
 import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { startChildProcessor } from '../support/child-processor.js';
 import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
@@ -28,7 +28,7 @@ describe('crash recovery', () => {
     const catalog: SeriesInfo[] = [];
     for (let s = 1; s <= 10; s++) for (let i = 1; i <= 20; i++) catalog.push({ seriesId: `K${s}-I${i}`, store: `K${s}`, item: `I${i}`, category: `C${i % 3}`, region: 'R' });
     const redis = await testRedis(c);
-    const store = new RedisStateStore({ client: redis as never, prefix: c.redisPrefix, windowBuckets: c.windowBuckets, bucketMs: 7 * DAY_MS });
+    const store = new RedisStateStore({ client: redis as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS });
     await store.putCatalog(catalog);
 
     // forecasts seen by a downstream consumer, with the time they arrived
@@ -49,7 +49,7 @@ describe('crash recovery', () => {
 
     const producer = kafka.producer();
     await producer.connect();
-    const input = new InputProducer(producer, codec, { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather });
+    const input = new InputProducer(producer, codec, inputTopics(c));
     const now = Date.now();
     const expected = new Map<string, number>(); // seriesId|bucket -> quantity
     const lastSentAt = new Map<string, number>();

@@ -1,5 +1,6 @@
 import { FEATURE_COUNT, FEATURE_INDEX } from '../../src/inference/features/feature-spec.js';
 import type { DriftReference, PrimaryModel } from '../../src/inference/forecast.js';
+import { walmartWeeklyFamily } from '../../src/inference/features/walmart-weekly-family.js';
 import type { FallbackModel } from '../../src/inference/forecaster.js';
 
 /**
@@ -10,6 +11,7 @@ export class FakePrimaryModel implements PrimaryModel {
   readonly name = 'fake';
   readonly version = 'v1';
   readonly horizons = 4;
+  readonly family = walmartWeeklyFamily('week');
   readonly provider = 'cpu';
   mode: 'ok' | 'throw' | 'nan' | 'slow' | 'scaled' = 'ok';
   factor = 1;

@@ -19,7 +19,7 @@ import { InMemoryCodec } from './in-memory-codec.js';
 import { ManualClock, settle } from './manual-clock.js';
 
 const WEEK_MS = 7 * 86_400_000;
-const SCHEMA_OF = { sales: 'sales', promotions: 'promotion', weather: 'weather' } as const;
+const SCHEMA_OF = { sales: 'sales', promotions: 'promotion', weather: 'weather', prices: 'price' } as const;
 
 /**
  * The pipeline harness (Kafka Streams' TopologyTestDriver in spirit): ingest -> state ->
@@ -94,8 +94,8 @@ export class HarnessDriver implements PipelineDriver {
     });
     this.processor = new RecordProcessor({
       codec: this.codec,
-      readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')) },
-      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather' },
+      readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')), price: parseSchema(loadSchema('price')) },
+      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices' },
       catalog: this.catalog,
       store: this.store,
       deadLetters: new DeadLetterPublisher(producer, 'dead-letter', publishEvents),

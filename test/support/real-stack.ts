@@ -15,6 +15,7 @@ export function testConfig(overrides: ConfigInput = {}): Config {
       topicSales: `${tag}-sales`,
       topicPromotions: `${tag}-promotions`,
       topicWeather: `${tag}-weather`,
+      topicPrices: `${tag}-prices`,
       topicForecasts: `${tag}-forecast-updated`,
       topicAlerts: `${tag}-alerts`,
       topicDeadLetter: `${tag}-dead-letter`,
@@ -25,6 +26,8 @@ export function testConfig(overrides: ConfigInput = {}): Config {
       metricsPort: 0,
       logLevel: 'warn',
       batchMaxDelayMs: 5,
+      // the weekly scenarios of these tests run on the weekly model; daily tests pick m5-daily-gbm
+      modelName: 'walmart-mlp',
       ...overrides,
     },
   });

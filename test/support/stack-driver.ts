@@ -6,7 +6,7 @@ import { loadSchema, valueSubject } from '../../src/core/schemas.js';
 import { Processor } from '../../src/main/processor.js';
 import type { Config, ConfigInput } from '../../src/ops/config.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
-import { InputProducer, type InputRecord } from '../../src/tools/input-producer.js';
+import { InputProducer, inputTopics, type InputRecord } from '../../src/tools/input-producer.js';
 import { deleteTopicsWith, setupTopicsWith } from '../../src/tools/setup-topics.js';
 import type { DeadLetterView, ForecastView, InputTopic, PipelineDriver } from '../scenarios/pipeline-driver.js';
 import { testConfig, testKafka } from './real-stack.js';
@@ -35,7 +35,7 @@ export class StackDriver implements PipelineDriver {
     d.#producer = d.#kafka.producer({ allowAutoTopicCreation: false });
     await d.#producer.connect();
     const c = d.config;
-    d.#input = new InputProducer(d.#producer, d.codec, { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather });
+    d.#input = new InputProducer(d.#producer, d.codec, inputTopics(c));
     const reader = parseSchema(loadSchema('forecast-updated'));
     await d.#watch(c.topicForecasts, async (value) => {
       d.#forecasts.push((await d.codec.decode(value, reader)) as ForecastView);

@@ -3,7 +3,7 @@ import type avro from 'avsc';
 import { parseSchema } from '../../core/schema-codec.js';
 import { loadSchema } from '../../core/schemas.js';
 import { Processor } from '../../main/processor.js';
-import { InputProducer } from '../../tools/input-producer.js';
+import { InputProducer, inputTopics } from '../../tools/input-producer.js';
 import { setupTopicsWith } from '../../tools/setup-topics.js';
 import { play } from '../../tools/stream-player.js';
 import { codecFor, configFrom, kafkaFor, loggerFor, storeFor } from '../cli-context.js';
@@ -107,7 +107,7 @@ export function demoCommand(): Command {
 
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
-      const input = new InputProducer(producer, codec, { sales: config.topicSales, promotions: config.topicPromotions, weather: config.topicWeather });
+      const input = new InputProducer(producer, codec, inputTopics(config));
       const deadline = started + durationMs;
       const stop = () => Date.now() >= deadline;
       let sent = await play(gen.history(), input, { rate: 0, shouldStop: stop });

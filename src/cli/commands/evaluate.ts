@@ -14,6 +14,8 @@ import { renderReportHtml } from '../../tools/evaluate/report-html.js';
 import { runEvaluation } from '../../tools/evaluate/run-evaluation.js';
 import { WalmartDataset } from '../../tools/walmart/walmart-data.js';
 import { bucketOf } from '../../inference/features/bucket-clock.js';
+import type { FeatureFamily } from '../../inference/features/feature-family.js';
+import { walmartWeeklyFamily } from '../../inference/features/walmart-weekly-family.js';
 
 /** engines/ of the package: three levels above this file in src/ and in dist/ alike. */
 const DEFAULT_ENGINES = fileURLToPath(new URL('../../../engines/', import.meta.url));
@@ -56,6 +58,7 @@ export function evaluateCommand(): Command {
       let forecaster: Forecaster;
       let runner: OnnxRunner | null = null;
       let modelInfo: Record<string, unknown>;
+      let family: FeatureFamily = walmartWeeklyFamily('week');
       if (opts.model === 'fallback') {
         forecaster = fallbackForecaster();
         modelInfo = { kind: 'fallback', name: 'fallback-seasonal-es' };
@@ -66,7 +69,8 @@ export function evaluateCommand(): Command {
           throw new InvalidArgumentError(`--horizons ${opts.horizons} exceeds the model's ${m.horizons.length}`);
         }
         runner = await OnnxRunner.create(artifact.modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-        forecaster = onnxForecaster(runner, m.horizons.length);
+        forecaster = onnxForecaster(runner, artifact.family, m.horizons.length);
+        family = artifact.family;
         modelInfo = { kind: 'onnx', name: m.name, version: m.version, path: artifact.dir, train_until: m.training.trainUntil };
         log(`model ${m.name}/${m.version} (trained until ${m.training.trainUntil})`);
       }
@@ -78,7 +82,7 @@ export function evaluateCommand(): Command {
       let inference = null;
       if (opts.benchBatch > 0) {
         const origin = bucketOf(Date.parse(`${opts.to}T00:00:00Z`), 'week') - 1;
-        inference = await measureInferenceCost(data.seriesIds.map((id) => data.snapshotAt(id, origin)), origin, runner, opts.benchBatch);
+        inference = await measureInferenceCost(data.seriesIds.map((id) => data.snapshotAt(id, origin)), origin, runner, family, opts.benchBatch);
         log(`inference at batch ${inference.batch}: features ${inference.features_us_per_series.toFixed(2)} µs/series, ` +
           `onnx ${inference.onnx_us_per_series?.toFixed(2) ?? '-'} µs/series, fallback ${inference.fallback_us_per_series.toFixed(2)} µs/series`);
       }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { InputProducer, type InputRecord } from '../../tools/input-producer.js';
+import { InputProducer, inputTopics, type InputRecord } from '../../tools/input-producer.js';
 import { play } from '../../tools/stream-player.js';
 import { loadWalmartReplay } from '../../tools/walmart/walmart-replay.js';
 import { codecFor, configFrom, kafkaFor, progressLine, storeFor } from '../cli-context.js';
@@ -24,7 +24,7 @@ export function replayCommand(): Command {
       const producer = kafkaFor(config, 'replay').producer({ allowAutoTopicCreation: false });
       await producer.connect();
       try {
-        const input = new InputProducer(producer, codecFor(config), { sales: config.topicSales, promotions: config.topicPromotions, weather: config.topicWeather });
+        const input = new InputProducer(producer, codecFor(config), inputTopics(config));
         const progress = progressLine('replay');
         function* all(): Generator<InputRecord> {
           for (const w of replay.weeks) yield* replay.eventsOfWeek(w);

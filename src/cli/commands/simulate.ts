@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { bucketOf, bucketStartMs } from '../../inference/features/bucket-clock.js';
-import { InputProducer } from '../../tools/input-producer.js';
+import { InputProducer, inputTopics } from '../../tools/input-producer.js';
 import { play } from '../../tools/stream-player.js';
 import { SyntheticGenerator } from '../../tools/synthetic/synthetic-generator.js';
 import { codecFor, configFrom, kafkaFor, progressLine, storeFor } from '../cli-context.js';
@@ -58,7 +58,7 @@ export function simulateCommand(): Command {
       const producer = kafkaFor(config, 'simulate').producer({ allowAutoTopicCreation: false });
       await producer.connect();
       try {
-        const input = new InputProducer(producer, codecFor(config), { sales: config.topicSales, promotions: config.topicPromotions, weather: config.topicWeather });
+        const input = new InputProducer(producer, codecFor(config), inputTopics(config));
         const historyCount = gen.catalog.length * Number(flags.historyWeeks);
         const progress = progressLine('history');
         const h = await play(gen.history(), input, { rate: 0, onProgress: (n) => progress(n, historyCount) });

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FEATURE_COUNT, FEATURE_SPEC_HASH, FEATURE_SPEC_VERSION } from '../features/feature-spec.js';
+import type { FeatureFamily } from '../features/feature-family.js';
+import { familyOf } from '../features/families.js';
 
 export const ModelMetadataSchema = z.object({
   name: z.string().min(1),
@@ -16,7 +17,15 @@ export const ModelMetadataSchema = z.object({
   file: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bucketSize: z.enum(['day', 'week']),
-  featureSpec: z.object({ version: z.number().int(), hash: z.string(), names: z.array(z.string()) }),
+  featureSpec: z.object({
+    /** Feature family (absent: walmart-weekly, the first one, for artifacts written before families). */
+    family: z.string().min(1).default('walmart-weekly'),
+    version: z.number().int(),
+    hash: z.string(),
+    names: z.array(z.string()),
+  }),
+  /** Input rows per series: 1, or one per horizon (the daily GBM). */
+  rowsPerSeries: z.number().int().positive().default(1),
   input: z.object({ name: z.string(), shape: z.tuple([z.literal(-1), z.number().int().positive()]) }),
   output: z.object({
     name: z.string(),
@@ -37,6 +46,8 @@ export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;
 export interface ModelArtifact {
   dir: string;
   metadata: ModelMetadata;
+  /** The feature family the model was trained on, ready to build its input. */
+  family: FeatureFamily;
   /** Absolute path of the ONNX file. */
   modelPath: string;
 }
@@ -70,26 +81,51 @@ export async function findModelDir(enginesDir: string, name?: string, version?: 
   return join(modelDir, newest);
 }
 
-/** Validates metadata against this build's feature spec. Throws ModelArtifactError naming the mismatch. */
-export function checkModelMetadata(raw: unknown, where: string): ModelMetadata {
+/** Validates metadata (shape only; the family check needs the artifact's files). Throws ModelArtifactError naming the problem. */
+export function parseModelMetadata(raw: unknown, where: string): ModelMetadata {
   const parsed = ModelMetadataSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ModelArtifactError(`${where}: invalid model metadata: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  const m = parsed.data;
-  if (m.featureSpec.hash !== FEATURE_SPEC_HASH) {
+  return parsed.data;
+}
+
+/** Checks metadata against the feature family this build computes for it. */
+export function checkModelAgainstFamily(m: ModelMetadata, family: FeatureFamily, where: string): void {
+  if (m.featureSpec.hash !== family.specHash) {
     throw new ModelArtifactError(
-      `${where}: model ${m.name}/${m.version} was trained on feature spec v${m.featureSpec.version} (hash ${m.featureSpec.hash.slice(0, 12)}…), ` +
-        `this build computes v${FEATURE_SPEC_VERSION} (hash ${FEATURE_SPEC_HASH.slice(0, 12)}…): retrain it (make train) or deploy a matching build`,
+      `${where}: model ${m.name}/${m.version} was trained on feature spec ${family.id} v${m.featureSpec.version} (hash ${m.featureSpec.hash.slice(0, 12)}…), ` +
+        `this build computes v${family.specVersion} (hash ${family.specHash.slice(0, 12)}…): retrain it (make train) or deploy a matching build`,
     );
   }
-  if (m.input.shape[1] !== FEATURE_COUNT) {
-    throw new ModelArtifactError(`${where}: model input has ${m.input.shape[1]} features, the spec has ${FEATURE_COUNT}`);
+  if (m.bucketSize !== family.bucketSize) {
+    throw new ModelArtifactError(`${where}: model declares ${m.bucketSize} buckets, its family ${family.id} builds ${family.bucketSize}`);
+  }
+  if (m.input.shape[1] !== family.featureCount) {
+    throw new ModelArtifactError(`${where}: model input has ${m.input.shape[1]} features, the ${family.id} spec has ${family.featureCount}`);
+  }
+  if (m.rowsPerSeries !== family.rowsPerSeries) {
+    throw new ModelArtifactError(`${where}: model takes ${m.rowsPerSeries} rows per series, the ${family.id} family builds ${family.rowsPerSeries}`);
   }
   if (m.output.shape[1] !== m.horizons.length) {
     throw new ModelArtifactError(`${where}: output shape has ${m.output.shape[1]} horizons, metadata lists ${m.horizons.length}`);
   }
-  return m;
+  if (m.horizons.length !== family.horizons) {
+    throw new ModelArtifactError(`${where}: model forecasts ${m.horizons.length} horizons, the ${family.id} family covers ${family.horizons}`);
+  }
+}
+
+/** Validates metadata against this build's feature spec (families that need no files: walmart-weekly). */
+export async function checkModelMetadata(raw: unknown, where: string, dir = '.'): Promise<{ metadata: ModelMetadata; family: FeatureFamily }> {
+  const metadata = parseModelMetadata(raw, where);
+  let family: FeatureFamily;
+  try {
+    family = await familyOf(metadata, dir);
+  } catch (cause) {
+    throw new ModelArtifactError(`${where}: ${(cause as Error).message}`, { cause });
+  }
+  checkModelAgainstFamily(metadata, family, where);
+  return { metadata, family };
 }
 
 /** Loads and validates `model.json` of a version directory, and checks the ONNX file's sha256. */
@@ -101,11 +137,11 @@ export async function loadModelArtifact(dir: string): Promise<ModelArtifact> {
   } catch (cause) {
     throw new ModelArtifactError(`${metaPath}: cannot read model metadata`, { cause });
   }
-  const metadata = checkModelMetadata(raw, metaPath);
+  const { metadata, family } = await checkModelMetadata(raw, metaPath, dir);
   const modelPath = join(dir, metadata.file);
   const digest = createHash('sha256').update(await readFile(modelPath)).digest('hex');
   if (digest !== metadata.sha256) {
     throw new ModelArtifactError(`${modelPath}: sha256 ${digest.slice(0, 12)}… does not match model.json (${metadata.sha256.slice(0, 12)}…)`);
   }
-  return { dir, metadata, modelPath };
+  return { dir, metadata, family, modelPath };
 }

@@ -14,6 +14,8 @@ interface LoadMessage {
   providers: ExecutionProviderConfig;
   threads: number;
   featureCount: number;
+  /** Input rows per series (one per horizon for the daily GBM): the tensor is [batch * rows, features]. */
+  rowsPerSeries: number;
   /** On a GPU provider, batches below this run on a CPU session (GPU calls cost ~0.2 ms fixed). */
   gpuMinBatch: number;
 }
@@ -32,6 +34,7 @@ let gpuMinBatch = 0;
 let inputName = 'features';
 let outputName = 'quantiles';
 let featureCount = 0;
+let rowsPerSeries = 1;
 
 const log = {
   info: (obj: object, msg: string) => port.postMessage({ type: 'log', level: 'info', obj, msg }),
@@ -56,6 +59,7 @@ async function load(m: LoadMessage): Promise<void> {
     inputName = session.inputNames[0] ?? inputName;
     outputName = session.outputNames[0] ?? outputName;
     featureCount = m.featureCount;
+    rowsPerSeries = m.rowsPerSeries;
     port.postMessage({ type: 'loaded', provider: created.provider, precision: created.precision, attempts: created.attempts, inputName, outputName });
   } catch (err) {
     port.postMessage({ type: 'load-failed', message: (err as Error).message });
@@ -65,7 +69,7 @@ async function load(m: LoadMessage): Promise<void> {
 async function run(m: RunMessage): Promise<void> {
   try {
     if (!session) throw new Error('model not loaded');
-    const input = new ort.Tensor('float32', m.features, [m.batch, featureCount]);
+    const input = new ort.Tensor('float32', m.features, [m.batch * rowsPerSeries, featureCount]);
     const use = cpuSession && m.batch < gpuMinBatch ? cpuSession : session;
     const result = await use.run({ [inputName]: input });
     const out = result[outputName]!.data as Float32Array;

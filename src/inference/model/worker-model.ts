@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ForecastError } from '../../core/errors.js';
+import type { FeatureFamily } from '../features/feature-family.js';
 import type { DriftReference, PrimaryModel } from '../forecast.js';
 import type { ExecutionProviderConfig, ProviderAttempt } from './execution-providers.js';
 
@@ -10,7 +11,8 @@ export interface WorkerModelOptions {
   version: string;
   modelPath: string;
   horizons: number;
-  featureCount: number;
+  /** The feature family the model was trained on: row width and rows per series. */
+  family: FeatureFamily;
   reference: DriftReference | null;
   providers: ExecutionProviderConfig;
   threads: number;
@@ -34,6 +36,7 @@ export class WorkerModel implements PrimaryModel {
   readonly name: string;
   readonly version: string;
   readonly horizons: number;
+  readonly family: FeatureFamily;
   readonly reference: DriftReference | null;
   provider = 'unloaded';
   precision = 'fp32';
@@ -53,6 +56,7 @@ export class WorkerModel implements PrimaryModel {
     this.name = o.name;
     this.version = o.version;
     this.horizons = o.horizons;
+    this.family = o.family;
     this.reference = o.reference;
     this.#worker = new Worker(workerFile());
     this.#worker.unref();
@@ -97,7 +101,8 @@ export class WorkerModel implements PrimaryModel {
         providers: this.#o.providers,
         threads: this.#o.threads,
         gpuMinBatch: this.#o.gpuMinBatch,
-        featureCount: this.#o.featureCount,
+        featureCount: this.#o.family.featureCount,
+        rowsPerSeries: this.#o.family.rowsPerSeries,
       });
     });
   }

@@ -1,5 +1,5 @@
 -- Add one sales event to its series' rolling window, atomically and idempotently.
--- KEYS[1] sales hash (bucket -> qty, _max, _min, _ts)   KEYS[2] seen zset (eventId -> bucket)
+-- KEYS[1] sales hash (bucket -> qty, _max, _min, _ts, _first: first bucket with a positive sale, kept beyond the window)   KEYS[2] seen zset (eventId -> bucket)
 -- ARGV[1] eventId  ARGV[2] bucket  ARGV[3] quantity  ARGV[4] window length  ARGV[5] event time ms
 -- Returns 1 applied, 0 duplicate (already applied: a replay), -1 older than the window.
 local bucket = tonumber(ARGV[2])
@@ -13,6 +13,10 @@ redis.call('HINCRBYFLOAT', KEYS[1], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[2], bucket, ARGV[1])
 local ts = tonumber(redis.call('HGET', KEYS[1], '_ts') or '0')
 if tonumber(ARGV[5]) > ts then redis.call('HSET', KEYS[1], '_ts', ARGV[5]) end
+if tonumber(ARGV[3]) > 0 then
+  local first = tonumber(redis.call('HGET', KEYS[1], '_first'))
+  if (not first) or bucket < first then redis.call('HSET', KEYS[1], '_first', bucket) end
+end
 if (not maxb) or bucket > maxb then
   local newmin = bucket - window + 1
   redis.call('HSET', KEYS[1], '_max', bucket, '_min', newmin)

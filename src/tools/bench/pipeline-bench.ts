@@ -8,7 +8,7 @@ import { bucketEndMs, bucketOf } from '../../inference/features/bucket-clock.js'
 import { Processor } from '../../main/processor.js';
 import type { Config } from '../../ops/config.js';
 import type { SeriesInfo, StateStore } from '../../state/state-types.js';
-import { InputProducer, type InputRecord } from '../input-producer.js';
+import { InputProducer, inputTopics, type InputRecord } from '../input-producer.js';
 import { setupTopicsWith } from '../setup-topics.js';
 import { play } from '../stream-player.js';
 
@@ -56,7 +56,7 @@ async function prepare(ctx: BenchContext, c: Config, catalog: SeriesInfo[]): Pro
   await store.close();
   const producer = ctx.kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const input = new InputProducer(producer, codec, { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather });
+  const input = new InputProducer(producer, codec, inputTopics(c));
   return { codec, input, close: () => producer.disconnect() };
 }
 

@@ -4,8 +4,7 @@
  * is the production fallback model.
  */
 import type { BucketSize } from '../../inference/features/bucket-clock.js';
-import { buildFeatures } from '../../inference/features/build-features.js';
-import { FEATURE_COUNT } from '../../inference/features/feature-spec.js';
+import { floatsPerSeries, type FeatureFamily } from '../../inference/features/feature-family.js';
 import { forecastFallbackInto } from '../../inference/fallback/fallback-forecast.js';
 import type { OnnxRunner } from '../../inference/model/onnx-runner.js';
 import type { SeriesSnapshot } from '../../inference/series-snapshot.js';
@@ -16,14 +15,16 @@ export interface Forecaster {
   forecast(snapshots: readonly SeriesSnapshot[], origin: number, size: BucketSize, horizons: number): Promise<Float32Array>;
 }
 
-export function onnxForecaster(runner: OnnxRunner, modelHorizons: number): Forecaster {
+/** The ONNX model with the features of its family (the bucket size is the family's). */
+export function onnxForecaster(runner: OnnxRunner, family: FeatureFamily, modelHorizons: number): Forecaster {
   let buffer = new Float32Array(0);
+  const width = floatsPerSeries(family);
   return {
     kind: 'onnx',
-    async forecast(snapshots, origin, size, horizons) {
-      if (buffer.length < snapshots.length * FEATURE_COUNT) buffer = new Float32Array(snapshots.length * FEATURE_COUNT);
-      snapshots.forEach((s, i) => buildFeatures(s, origin, size, buffer, i * FEATURE_COUNT));
-      const out = await runner.run(buffer.subarray(0, snapshots.length * FEATURE_COUNT), snapshots.length);
+    async forecast(snapshots, origin, _size, horizons) {
+      if (buffer.length < snapshots.length * width) buffer = new Float32Array(snapshots.length * width);
+      snapshots.forEach((s, i) => family.build(s, origin, buffer, i * width));
+      const out = await runner.run(buffer.subarray(0, snapshots.length * width), snapshots.length * family.rowsPerSeries);
       if (horizons === modelHorizons) return out;
       // Fewer horizons than the model outputs: keep the first ones of each row.
       const cut = new Float32Array(snapshots.length * horizons * 3);

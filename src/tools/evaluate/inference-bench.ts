@@ -3,8 +3,7 @@
  * given batch size, and the fallback model. Real snapshots, so map sizes and promotion
  * counts are what serving sees.
  */
-import { buildFeatures } from '../../inference/features/build-features.js';
-import { FEATURE_COUNT } from '../../inference/features/feature-spec.js';
+import { floatsPerSeries, type FeatureFamily } from '../../inference/features/feature-family.js';
 import { forecastFallbackInto } from '../../inference/fallback/fallback-forecast.js';
 import type { OnnxRunner } from '../../inference/model/onnx-runner.js';
 import type { SeriesSnapshot } from '../../inference/series-snapshot.js';
@@ -27,27 +26,30 @@ export async function measureInferenceCost(
   snapshots: readonly SeriesSnapshot[],
   origin: number,
   runner: OnnxRunner | null,
+  family: FeatureFamily,
   batch = 1024,
   repeats = 30,
 ): Promise<InferenceCost> {
   if (snapshots.length === 0) throw new Error('measureInferenceCost: no snapshots');
   const rows = Array.from({ length: batch }, (_, i) => snapshots[i % snapshots.length]!);
-  const x = new Float32Array(batch * FEATURE_COUNT);
-  const q = new Float32Array(batch * 12);
+  const width = floatsPerSeries(family);
+  const H = family.horizons;
+  const x = new Float32Array(batch * width);
+  const q = new Float32Array(batch * H * 3);
   const featureTimes: number[] = [];
   const fallbackTimes: number[] = [];
   const onnxTimes: number[] = [];
   for (let r = 0; r < repeats + 3; r++) {
     let t = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) buildFeatures(rows[i]!, origin, 'week', x, i * FEATURE_COUNT);
+    for (let i = 0; i < batch; i++) family.build(rows[i]!, origin, x, i * width);
     const tf = Number(process.hrtime.bigint() - t) / 1e3;
     t = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) forecastFallbackInto(rows[i]!, origin, 'week', 4, q, i * 12);
+    for (let i = 0; i < batch; i++) forecastFallbackInto(rows[i]!, origin, family.bucketSize, H, q, i * H * 3);
     const tb = Number(process.hrtime.bigint() - t) / 1e3;
     let to = 0;
     if (runner) {
       t = process.hrtime.bigint();
-      await runner.run(x, batch);
+      await runner.run(x, batch * family.rowsPerSeries);
       to = Number(process.hrtime.bigint() - t) / 1e3;
     }
     if (r >= 3) {

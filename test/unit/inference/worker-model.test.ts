@@ -2,14 +2,14 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_COUNT, FEATURE_INDEX } from '../../../src/inference/features/feature-spec.js';
 import { checkQuantiles } from '../../../src/inference/output-check.js';
-import { loadPrimaryModel } from '../../../src/main/models.js';
+import { findPrimaryArtifact, loadPrimaryModel } from '../../../src/main/models.js';
 import { loadConfig } from '../../../src/ops/config.js';
 
 // The committed model, run through the production path: engines/ -> metadata checks -> worker thread.
 describe('primary model in its worker thread', () => {
   it('loads the committed model on CPU and returns valid quantiles for a batch', async () => {
-    const config = loadConfig({ env: {}, overrides: { executionProviders: ['tensorrt', 'cpu'] } });
-    const model = await loadPrimaryModel(config, pino({ level: 'silent' }));
+    const config = loadConfig({ env: {}, overrides: { executionProviders: ['tensorrt', 'cpu'], modelName: 'walmart-mlp' } });
+    const model = await loadPrimaryModel(config, await findPrimaryArtifact(config), pino({ level: 'silent' }));
     try {
       expect(model.provider).toBe('cpu');
       // tensorrt is not in this onnxruntime-node build: it must have been tried and reported

@@ -25,8 +25,8 @@ describe('RecordProcessor', () => {
     const { loadSchema } = await import('../../../src/core/schemas.js');
     const failing = new RecordProcessor({
       codec: d.codec,
-      readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')) },
-      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather' },
+      readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')), price: parseSchema(loadSchema('price')) },
+      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices' },
       catalog: d.catalog,
       store: d.store,
       deadLetters: { send: async () => undefined },

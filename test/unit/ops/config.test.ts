@@ -5,7 +5,10 @@ describe('loadConfig', () => {
   it('has working defaults and is frozen', () => {
     const c = loadConfig({ env: {} });
     expect(c.kafkaBrokers).toEqual(['127.0.0.1:9092']);
-    expect(c.bucketSize).toBe('week');
+    // the model decides bucket size and horizons unless set; the default model is the daily one
+    expect(c.bucketSize).toBeUndefined();
+    expect(c.horizons).toBeUndefined();
+    expect(c.modelName).toBe('m5-daily-gbm');
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -24,7 +27,7 @@ describe('loadConfig', () => {
   it('checks cross-field rules naming both fields', () => {
     expect(() => loadConfig({ env: {}, overrides: { batchMaxSize: 500, batchCapacity: 100 } })).toThrow(/batchCapacity \(100\) must be >= batchMaxSize \(500\)/);
     expect(() => loadConfig({ env: {}, overrides: { executionProviders: ['cpu', 'cuda'] } })).toThrow(/must end with cpu/);
-    expect(() => loadConfig({ env: {}, overrides: { windowBuckets: 20 } })).toThrow(/windowBuckets.*bucketSize=week/);
+    expect(() => loadConfig({ env: {}, overrides: { windowBuckets: 20, bucketSize: 'week' } })).toThrow(/windowBuckets.*bucketSize=week/);
   });
 
   it('rejects unknown keys in a config file (typos do not pass silently)', () => {
