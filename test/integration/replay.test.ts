@@ -21,7 +21,7 @@ describe('replay of Walmart-format data through the whole pipeline', () => {
     const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
     await setupTopicsWith(kafka, codec, c);
 
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'replay', '--data', MINI, '--to', '2010-06-30'], { env: envFor(c) });
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'replay', '--dataset', 'walmart', '--data', MINI, '--to', '2010-06-30'], { env: envFor(c) });
     const sent = Number(/replayed (\d+) events/.exec(stdout)?.[1]);
     expect(sent).toBeGreaterThan(0);
 

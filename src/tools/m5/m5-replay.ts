@@ -1,0 +1,85 @@
+/**
+ * The M5 files as the input streams a retailer would send, in event-time order, day by day:
+ * - prices: each shelf-price change announced `PRICE_LEAD_DAYS` before it takes effect (a
+ *   price cut is planned ahead; the forecasts of the days it covers move when it is
+ *   announced); the replay starts by sending the price in force and the changes already
+ *   announced;
+ * - sales: one daily total per series and day from its first sale (zeros included: the
+ *   processor knows the day closed without sales), eventTime 23:00 UTC that day.
+ * The catalog (series -> store, state, dept, category) is loaded before playing.
+ */
+import type { SeriesInfo } from '../../state/state-types.js';
+import type { InputRecord, PriceRecord } from '../input-producer.js';
+import { dateOf, dayOf, type M5Dataset, type M5Series } from './m5-data.js';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** Price changes are announced this many days before they take effect (the model's horizon). */
+export const PRICE_LEAD_DAYS = 28;
+
+export interface M5Replay {
+  catalog: SeriesInfo[];
+  days: number[];
+  /** Events of one day: price announcements first (morning), then the day's sales totals (evening). */
+  eventsOfDay(day: number): InputRecord[];
+  /** Prices in force when the replay starts and those announced by then. */
+  initialPrices(): InputRecord[];
+  count: number;
+}
+
+export function catalogOf(s: M5Series): SeriesInfo {
+  return { seriesId: s.seriesId, store: s.store, item: s.item, category: s.category, region: s.state, department: s.dept };
+}
+
+function priceRecord(s: M5Series, fromDay: number, price: number, announcedDay: number): PriceRecord {
+  const date = dateOf(fromDay);
+  return { eventId: `m5p-${s.id}-${date}`, store: s.store, item: s.item, price, regularPrice: null, effectiveDate: date, eventTime: announcedDay * DAY_MS + 6 * HOUR_MS };
+}
+
+export function loadM5Replay(data: M5Dataset, from?: string, to?: string): M5Replay {
+  const first = from ? dayOf(from) : Math.min(...data.series.map((s) => s.firstSale ?? Number.POSITIVE_INFINITY));
+  const last = Math.min(to ? dayOf(to) : data.lastSalesDay, data.lastSalesDay);
+  if (!(last >= first)) throw new Error(`nothing to replay between ${from ?? 'the first sale'} and ${to ?? dateOf(data.lastSalesDay)}`);
+  // items listed by the last day exist; the others are not launched yet
+  const series = data.series.filter((s) => s.listed <= last);
+  const days: number[] = [];
+  for (let d = first; d <= last; d++) days.push(d);
+  const changesBy = new Map<number, Array<[M5Series, number]>>();
+  let count = 0;
+  for (const s of series) {
+    for (const c of s.prices) {
+      const announce = c.fromBucket - PRICE_LEAD_DAYS;
+      if (announce > first && announce <= last) {
+        const list = changesBy.get(announce) ?? [];
+        list.push([s, c.price]);
+        changesBy.set(announce, list);
+        count++;
+      }
+    }
+    if (s.firstSale !== null) count += Math.max(0, last - Math.max(first, s.firstSale) + 1);
+  }
+  const initial = (): InputRecord[] => {
+    const out: InputRecord[] = [];
+    for (const s of series) {
+      let inForce: { fromBucket: number; price: number } | null = null;
+      for (const c of s.prices) {
+        if (c.fromBucket <= first) inForce = c;
+        else if (c.fromBucket - PRICE_LEAD_DAYS <= first) out.push({ topic: 'prices', value: priceRecord(s, c.fromBucket, c.price, first) });
+      }
+      if (inForce) out.unshift({ topic: 'prices', value: priceRecord(s, inForce.fromBucket, inForce.price, first) });
+    }
+    return out;
+  };
+  const eventsOfDay = (day: number): InputRecord[] => {
+    const out: InputRecord[] = [];
+    for (const [s, price] of changesBy.get(day) ?? []) out.push({ topic: 'prices', value: priceRecord(s, day + PRICE_LEAD_DAYS, price, day) });
+    const date = dateOf(day);
+    const eventTime = day * DAY_MS + 23 * HOUR_MS;
+    for (const s of series) {
+      if (s.firstSale === null || day < s.firstSale) continue;
+      out.push({ topic: 'sales', value: { eventId: `m5-${s.id}-${date}`, store: s.store, item: s.item, eventTime, quantity: data.salesOn(s, day), unitPrice: null } });
+    }
+    return out;
+  };
+  return { catalog: series.map(catalogOf), days, eventsOfDay, initialPrices: initial, count };
+}
