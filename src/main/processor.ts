@@ -305,6 +305,9 @@ export class Processor {
         ? {
             name: this.#model.name,
             version: this.#model.version,
+            family: this.#model.family.id,
+            bucketSize: this.#settings?.bucketSize ?? null,
+            horizons: this.#model.horizons,
             executionProvider: this.#model.provider,
             requestedProviders: this.config.executionProviders,
             providerFailures: this.#model.providerFailures ?? [],

@@ -1,16 +1,23 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type avro from 'avsc';
 import { parseSchema } from '../../core/schema-codec.js';
 import { loadSchema } from '../../core/schemas.js';
 import { Processor } from '../../main/processor.js';
-import { InputProducer, inputTopics } from '../../tools/input-producer.js';
+import type { ConfigInput } from '../../ops/config.js';
+import { InputProducer, inputTopics, type InputRecord } from '../../tools/input-producer.js';
+import { dateOf, M5Dataset } from '../../tools/m5/m5-data.js';
+import { loadM5Replay } from '../../tools/m5/m5-replay.js';
 import { setupTopicsWith } from '../../tools/setup-topics.js';
 import { play } from '../../tools/stream-player.js';
 import { codecFor, configFrom, kafkaFor, loggerFor, storeFor } from '../cli-context.js';
+import { M5_SAMPLE } from './replay.js';
 import { generatorFor, simulateOptions, type SimulateFlags } from './simulate.js';
 
 interface DemoFlags extends SimulateFlags {
   duration: string;
+  source: string;
+  data?: string;
+  cut: string;
 }
 
 interface ForecastView {
@@ -18,28 +25,44 @@ interface ForecastView {
   originDate: string;
   source: string;
   modelVersion: string;
+  issuedAt: number;
   horizons: Array<{ horizon: number; bucketDate: string; p10: number; p50: number; p90: number }>;
 }
 
-function describe(f: ForecastView): string {
-  const hs = f.horizons.map((h) => `${h.bucketDate} p10 ${h.p10.toFixed(1)} p50 ${h.p50.toFixed(1)} p90 ${h.p90.toFixed(1)}`).join(' | ');
-  return `${f.seriesId.padEnd(14)} origin ${f.originDate} ${f.source}/${f.modelVersion}: ${hs}`;
+const DAY_MS = 86_400_000;
+
+function describe(f: ForecastView, show = 4): string {
+  const picks = f.horizons.length > show ? [0, 6, 13, f.horizons.length - 1].map((i) => f.horizons[i]!) : f.horizons;
+  const hs = picks.map((h) => `${h.bucketDate} p10 ${h.p10.toFixed(1)} p50 ${h.p50.toFixed(1)} p90 ${h.p90.toFixed(1)}`).join(' | ');
+  return `${f.seriesId.padEnd(18)} origin ${f.originDate} ${f.source}/${f.modelVersion}: ${hs}`;
 }
 
+const sumP50 = (f: ForecastView, from: number, to: number) => f.horizons.slice(from - 1, to).reduce((s, h) => s + h.p50, 0);
+
 /**
- * The main job end to end on local defaults: topics and schemas, a synthetic catalog, the
- * processor, a synthetic stream (history, then live days), a live summary every few
- * seconds and a final one. Each run uses its own consumer group and Redis prefix so runs
- * do not mix.
+ * The main job end to end on local defaults: topics and schemas, a catalog, the processor,
+ * a stream, a live summary every few seconds and a final one. By default the stream is the
+ * real M5 sample the repository carries (data/m5-sample: 150 SKU x store series, two years
+ * of daily sales and shelf prices) through the daily model, ending with a price cut on a few
+ * real SKUs and how their forecasts moved; `--source synthetic` plays the synthetic weekly
+ * stream through the Walmart model. Each run uses its own consumer group and Redis prefix.
  */
 export function demoCommand(): Command {
   return simulateOptions(new Command('demo'))
-    .description('run the whole pipeline on the local stack with a synthetic stream and print a live summary')
+    .description('run the whole pipeline on the local stack (real M5 SKUs and a price cut by default) and print a live summary')
     .option('--duration <seconds>', 'how long to play the stream (env FS_DEMO_SECONDS)', process.env.FS_DEMO_SECONDS ?? '60')
+    .option('--source <m5|synthetic>', 'm5: the M5 sample through the daily model; synthetic: the synthetic weekly stream through the Walmart model', 'm5')
+    .option('--data <dir>', 'M5-format folder to replay (default: data/m5-sample)')
+    .option('--cut <fraction>', 'the price cut shown at the end (0.25 = 25% off for 14 days)', '0.25')
     .option('-c, --config <file>', 'JSON config file')
     .action(async (flags: DemoFlags) => {
+      if (flags.source !== 'm5' && flags.source !== 'synthetic') throw new InvalidArgumentError(`--source must be m5 or synthetic (got '${flags.source}')`);
+      const cut = Number(flags.cut);
+      if (!(cut > 0 && cut < 1)) throw new InvalidArgumentError(`--cut must be a fraction in (0, 1) (got '${flags.cut}')`);
       const run = Date.now().toString(36);
-      const config = configFrom(flags, { groupId: `forecast-stream-demo-${run}`, redisPrefix: `demo${run}`, fromBeginning: false });
+      const overrides: ConfigInput = { groupId: `forecast-stream-demo-${run}`, redisPrefix: `demo${run}`, fromBeginning: false };
+      if (flags.source === 'synthetic' && !process.env.FS_MODEL) overrides.modelName = 'walmart-mlp';
+      const config = configFrom(flags, overrides);
       const log = loggerFor(config);
       const out = (s: string) => process.stdout.write(`${s}\n`);
       const durationMs = Number(flags.duration) * 1000;
@@ -48,16 +71,22 @@ export function demoCommand(): Command {
       const setup = await setupTopicsWith(kafka, codecFor(config), config);
       out(`[demo] topics ready (created: ${setup.created.join(', ') || 'none'}), schemas registered: ${setup.subjects.length}`);
 
-      const gen = generatorFor(flags);
+      const m5data = flags.source === 'm5' ? M5Dataset.load(flags.data ?? M5_SAMPLE) : null;
+      const m5 = m5data ? loadM5Replay(m5data) : null;
+      const m5series = new Map((m5data?.series ?? []).map((s) => [s.seriesId, s]));
+      const gen = flags.source === 'synthetic' ? generatorFor(flags) : null;
+      const catalog = m5 ? m5.catalog : gen!.catalog;
       const store = await storeFor(config);
-      await store.putCatalog(gen.catalog);
+      await store.putCatalog(catalog);
       await store.close();
-      out(`[demo] catalog: ${gen.catalog.length} series (${flags.stores} stores x ${flags.items} items)`);
+      out(m5
+        ? `[demo] catalog: ${catalog.length} real M5 series (SKU x store) from ${flags.data ?? 'data/m5-sample'}, ${m5.days.length} days ${dateOf(m5.days[0]!)} .. ${dateOf(m5.days.at(-1)!)}`
+        : `[demo] catalog: ${catalog.length} synthetic series (${flags.stores} stores x ${flags.items} items)`);
 
       const processor = new Processor({ config, log });
       await processor.start();
-      const st = processor.status() as { model: { name: string; version: string; executionProvider: string } };
-      out(`[demo] processor started: model ${st.model.name}/${st.model.version} on ${st.model.executionProvider}, metrics on :${config.metricsPort}/metrics`);
+      const st = processor.status() as { model: { name: string; version: string; family: string; bucketSize: string; horizons: number; executionProvider: string } };
+      out(`[demo] processor started: model ${st.model.name}/${st.model.version} (${st.model.family}, ${st.model.horizons} ${st.model.bucketSize}s ahead) on ${st.model.executionProvider}, metrics on :${config.metricsPort}/metrics`);
 
       // watch the output topic like a replenishment service would
       const codec = codecFor(config);
@@ -108,17 +137,69 @@ export function demoCommand(): Command {
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
       const input = new InputProducer(producer, codec, inputTopics(config));
-      const deadline = started + durationMs;
-      const stop = () => Date.now() >= deadline;
-      let sent = await play(gen.history(), input, { rate: 0, shouldStop: stop });
-      out(`[demo] history sent: ${sent} weekly sales events; now playing live days at ${flags.rate} events/s`);
-      for (let d = 0; d < Number(flags.days) && !stop(); d++) sent += await play(gen.day(d), input, { rate: Number(flags.rate), shouldStop: stop });
-      await producer.disconnect();
+      const caughtUp = async (sent: number) => {
+        const until = Date.now() + 30_000;
+        while (inputs < sent && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+        // the batcher flushes within a few ms; give the publish a moment
+        await new Promise((r) => setTimeout(r, 1_000));
+      };
+      let sent = 0;
+      let priceCut: string[] = [];
+      if (m5) {
+        // paced so the two years take most of the run, leaving ~15 s for the price cut
+        const rate = Math.max(500, Math.round(m5.count / Math.max(5, durationMs / 1000 - 15)));
+        out(`[demo] replaying ${m5.count} real events (daily sales totals, price changes announced 28 days ahead) at ${rate} events/s`);
+        function* all(): Generator<InputRecord> {
+          yield* m5!.initialPrices();
+          for (const d of m5!.days) yield* m5!.eventsOfDay(d);
+        }
+        sent = await play(all(), input, { rate, shouldStop: () => Date.now() >= started + durationMs + 30_000 });
+        await caughtUp(sent);
+        priceCut = await showPriceCut(m5.days.at(-1)!, cut);
+      } else {
+        const deadline = started + durationMs;
+        const stop = () => Date.now() >= deadline;
+        sent = await play(gen!.history(), input, { rate: 0, shouldStop: stop });
+        out(`[demo] history sent: ${sent} weekly sales events; now playing live days at ${flags.rate} events/s`);
+        for (let d = 0; d < Number(flags.days) && !stop(); d++) sent += await play(gen!.day(d), input, { rate: Number(flags.rate), shouldStop: stop });
+        await caughtUp(sent);
+      }
 
-      // let the processor catch up with what was sent (bounded), then stop it
-      const catchUp = Date.now() + 30_000;
-      while (inputs < sent && Date.now() < catchUp) await new Promise((r) => setTimeout(r, 200));
-      await new Promise((r) => setTimeout(r, 1_000));
+      /** A price cut on a few of the busiest real SKUs from the day after the last sales day, and how their forecasts moved. */
+      async function showPriceCut(lastDay: number, depth: number): Promise<string[]> {
+        const busiest = [...latest.values()].filter((f) => f.horizons.length >= 28 && m5series.get(f.seriesId)?.prices.length).sort((a, b) => sumP50(b, 1, 14) - sumP50(a, 1, 14)).slice(0, 5);
+        if (busiest.length === 0) return [];
+        const records: InputRecord[] = [];
+        const eventTime = lastDay * DAY_MS + 23.5 * 3_600_000;
+        for (const f of busiest) {
+          const s = m5series.get(f.seriesId)!;
+          const regular = s.prices.at(-1)!.price;
+          const cutPrice = Math.round(regular * (1 - depth) * 100) / 100;
+          records.push({ topic: 'prices', value: { eventId: `demo-cut-${run}-${f.seriesId}`, store: s.store, item: s.item, price: cutPrice, regularPrice: regular, effectiveDate: dateOf(lastDay + 1), eventTime } });
+          records.push({ topic: 'prices', value: { eventId: `demo-back-${run}-${f.seriesId}`, store: s.store, item: s.item, price: regular, regularPrice: regular, effectiveDate: dateOf(lastDay + 15), eventTime } });
+        }
+        const issuedBefore = Math.max(...busiest.map((f) => f.issuedAt));
+        out(`[demo] price cut: ${Math.round(depth * 100)}% off ${busiest.length} of the busiest SKUs from ${dateOf(lastDay + 1)} for 14 days, announced now`);
+        await input.send(records);
+        sent += records.length;
+        const until = Date.now() + 15_000;
+        while (Date.now() < until && busiest.some((f) => (latest.get(f.seriesId)?.issuedAt ?? 0) <= issuedBefore)) await new Promise((r) => setTimeout(r, 100));
+        const lines: string[] = [];
+        for (const f of busiest) {
+          const now = latest.get(f.seriesId)!;
+          if (now.issuedAt <= issuedBefore) {
+            lines.push(`  ${f.seriesId.padEnd(18)} no new forecast within 15 s`);
+            continue;
+          }
+          const a = sumP50(f, 1, 14);
+          const b = sumP50(now, 1, 14);
+          const after = sumP50(now, 15, 28) / Math.max(1e-9, sumP50(f, 15, 28));
+          lines.push(`  ${f.seriesId.padEnd(18)} p50 over the 14 cut days ${a.toFixed(1)} -> ${b.toFixed(1)} units (${b >= a ? '+' : ''}${((100 * (b - a)) / Math.max(a, 1e-9)).toFixed(1)}%), days 15-28 x${after.toFixed(2)}`);
+        }
+        return lines;
+      }
+
+      await producer.disconnect();
       clearInterval(ticker);
       await processor.stop();
       await watcher.disconnect();
@@ -128,6 +209,10 @@ export function demoCommand(): Command {
       out(`[demo] final: sent ${sent} events, processed ${inputs}, rejected ${rejected}; published ${forecasts} forecasts (${fallback} from fallback) in ${secs.toFixed(1)} s`);
       out(`[demo] read back ${watched} forecast-updated events for ${latest.size} series; examples:`);
       for (const f of [...latest.values()].slice(0, 5)) out(`  ${describe(f)}`);
+      if (priceCut.length > 0) {
+        out(`[demo] how the price cut moved the forecasts (same SKUs, forecast before vs after the price events):`);
+        for (const l of priceCut) out(l);
+      }
       if (fallback > 0) {
         out(
           `[demo] ${fallback} forecasts came from the fallback model: the breaker opens when the primary model fails, slows down or ` +
