@@ -93,5 +93,48 @@ export function defineStateStoreContract(name: string, make: () => Promise<State
       expect(await store.dump()).toEqual(once);
       await store.close();
     });
+
+    it('keeps the first sale beyond the window, counting only positive quantities', async () => {
+      const store = await make();
+      await store.applySales([
+        { seriesId: s1.seriesId, eventId: 'z', bucket: 40, quantity: 0, eventTimeMs: 1 },
+        { seriesId: s1.seriesId, eventId: 'f', bucket: 41, quantity: 2, eventTimeMs: 2 },
+        { seriesId: s1.seriesId, eventId: 'n', bucket: 80, quantity: 1, eventTimeMs: 3 },
+      ]);
+      const [snap] = await store.readSnapshots([s1]);
+      expect(snap!.firstSaleBucket).toBe(41);
+      expect(snap!.sales.has(41)).toBe(false); // out of the 10-bucket window, but still the first sale
+      const [other] = await store.readSnapshots([s2]);
+      expect(other!.firstSaleBucket).toBeNull();
+      await store.close();
+    });
+
+    it('keeps price changes per series: ascending, replay-safe, the later event wins for a bucket, the regular price by event time', async () => {
+      const store = await make();
+      const up = (fromBucket: number, price: number, eventTimeMs: number, regularPrice: number | null = null, eventId = `p${fromBucket}-${eventTimeMs}`) =>
+        ({ seriesId: s1.seriesId, eventId, fromBucket, price, regularPrice, eventTimeMs });
+      expect(await store.applyPrices([up(100, 2.5, 10, 3), up(95, 3, 5)])).toEqual(['applied', 'applied']);
+      expect(await store.applyPrices([up(100, 2.5, 10, 3)])).toEqual(['duplicate']);
+      expect(await store.applyPrices([up(100, 2.0, 4)])).toEqual(['duplicate']); // older event for the same bucket
+      expect(await store.applyPrices([up(100, 2.25, 11)])).toEqual(['applied']);
+      expect(await store.applyPrices([up(101, 2.25, 12, 2.9)])).toEqual(['applied']);
+      const [snap] = await store.readSnapshots([s1]);
+      expect(snap!.prices).toEqual([{ fromBucket: 95, price: 3 }, { fromBucket: 100, price: 2.25 }, { fromBucket: 101, price: 2.25 }]);
+      expect(snap!.regularPrice).toBe(2.9);
+      const [none] = await store.readSnapshots([s2]);
+      expect(none!.prices).toEqual([]);
+      expect(none!.regularPrice).toBeNull();
+      await store.close();
+    });
+
+    it('prunes price changes before the window but keeps the newest of them (it is still in force)', async () => {
+      const store = await make();
+      const up = (fromBucket: number, price: number) => ({ seriesId: s1.seriesId, eventId: `p${fromBucket}`, fromBucket, price, regularPrice: null, eventTimeMs: fromBucket });
+      await store.applyPrices([up(10, 1), up(12, 2), up(14, 3)]);
+      await store.applyPrices([up(30, 4)]); // window 10: changes before bucket 20 go, except the newest (14)
+      const [snap] = await store.readSnapshots([s1]);
+      expect(snap!.prices).toEqual([{ fromBucket: 14, price: 3 }, { fromBucket: 30, price: 4 }]);
+      await store.close();
+    });
   });
 }

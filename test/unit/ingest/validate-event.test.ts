@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForecastError } from '../../../src/core/errors.js';
-import { validatePromotion, validateSales, validateWeather } from '../../../src/ingest/validate-event.js';
+import { validatePrice, validatePromotion, validateSales, validateWeather } from '../../../src/ingest/validate-event.js';
 import { Catalog } from '../../../src/state/catalog.js';
 
 const now = Date.UTC(2024, 5, 1);
@@ -74,5 +74,35 @@ describe('validateWeather', () => {
     expect(errorOf(() => validateWeather({ ...good, date: '2024-13-40' }, ctx)).field).toBe('date');
     expect(errorOf(() => validateWeather({ ...good, location: 'south' }, ctx)).code).toBe('UNKNOWN_STORE');
     expect(errorOf(() => validateWeather({ ...good, kind: 'guess' }, ctx)).field).toBe('kind');
+  });
+});
+
+describe('validatePrice', () => {
+  const goodPrice = { eventId: 'p', store: '1', item: '10', price: 2.49, regularPrice: 2.99, effectiveDate: '2024-06-10', eventTime: now - 1000 };
+
+  it('accepts a price change announced ahead, at noon UTC of its first day', () => {
+    expect(validatePrice(goodPrice, ctx)).toMatchObject({ kind: 'price', seriesId: '1-10', price: 2.49, regularPrice: 2.99, effectiveMs: Date.UTC(2024, 5, 10, 12) });
+    expect(validatePrice({ ...goodPrice, regularPrice: null }, ctx).regularPrice).toBeNull();
+  });
+
+  it.each([
+    [{ price: 0 }, 'price', /> 0/],
+    [{ price: Number.NaN }, 'price', /finite number/],
+    [{ price: 1e9 }, 'price', /<= 10000000/],
+    [{ regularPrice: -2 }, 'regularPrice', /> 0/],
+    [{ effectiveDate: '10/06/2024' }, 'effectiveDate', /YYYY-MM-DD/],
+    [{ effectiveDate: '2026-01-01' }, 'effectiveDate', /400 days after eventTime/],
+    [{ eventTime: now + 3 * 86_400_000 }, 'eventTime', /in the future/],
+  ])('rejects %o naming the field', (patch, field, message) => {
+    const err = errorOf(() => validatePrice({ ...goodPrice, ...patch }, ctx));
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(message);
+  });
+
+  it('rejects a price for an item the catalog does not list', () => {
+    const err = errorOf(() => validatePrice({ ...goodPrice, item: '99' }, ctx));
+    expect(err.code).toBe('UNKNOWN_SERIES');
+    expect(err.field).toBe('item');
   });
 });
