@@ -32,7 +32,7 @@ const tag = args.tag ?? 'gpu-processor-path';
 const TOL = 5e-3; // relative L2, as bench.mjs (TF32 GEMMs)
 
 const { loadConfig } = await import(pathToFileURL(join(dist, 'ops/config.js')).href);
-const { loadPrimaryModel } = await import(pathToFileURL(join(dist, 'main/models.js')).href);
+const { findPrimaryArtifact, loadPrimaryModel } = await import(pathToFileURL(join(dist, 'main/models.js')).href);
 
 const lines = [];
 const log = {
@@ -56,8 +56,8 @@ function features(batch, start = 0) {
   return a;
 }
 
-const cfgGpu = loadConfig({ env: {}, overrides: { executionProviders: [gpu, 'cpu'], enginesDir } });
-const cfgCpu = loadConfig({ env: {}, overrides: { executionProviders: ['cpu'], enginesDir } });
+const cfgGpu = loadConfig({ env: {}, overrides: { executionProviders: [gpu, 'cpu'], enginesDir, modelName: process.env.FS_MODEL ?? 'walmart-mlp' } });
+const cfgCpu = loadConfig({ env: {}, overrides: { executionProviders: ['cpu'], enginesDir, modelName: process.env.FS_MODEL ?? 'walmart-mlp' } });
 const report = {
   machine: args.machine ?? os.hostname(),
   node: process.version,
@@ -77,10 +77,10 @@ function pick(c) {
 }
 
 let t0 = performance.now();
-const gpuModel = await loadPrimaryModel(cfgGpu, log);
+const gpuModel = await loadPrimaryModel(cfgGpu, await findPrimaryArtifact(cfgGpu), log);
 const gpuLoadS = (performance.now() - t0) / 1000;
 t0 = performance.now();
-const cpuModel = await loadPrimaryModel(cfgCpu, log);
+const cpuModel = await loadPrimaryModel(cfgCpu, await findPrimaryArtifact(cfgCpu), log);
 const cpuLoadS = (performance.now() - t0) / 1000;
 for (const [k, m, s] of [['gpu', gpuModel, gpuLoadS], ['cpu', cpuModel, cpuLoadS]]) {
   report.models[k] = { name: m.name, version: m.version, provider: m.provider, precision: m.precision, attempts: m.attempts, horizons: m.horizons, loadS: s };

@@ -1,5 +1,5 @@
 import type { SourceOffset } from '../ingest/input-events.js';
-import type { FeatureFamily } from './features/feature-family.js';
+import type { FeatureFamily, ModelInput } from './features/feature-family.js';
 
 export interface HorizonForecast {
   horizon: number;
@@ -36,6 +36,8 @@ export interface PrimaryModel {
   readonly horizons: number;
   /** The feature family the model reads: the forecaster builds its input with it. */
   readonly family: FeatureFamily;
+  /** Inputs the model learned an effect from: an event of another kind is stored but re-forecasts nothing. */
+  readonly inputs: readonly ModelInput[];
   /** Execution provider actually running (cpu, cuda, tensorrt). */
   readonly provider: string;
   /** Providers tried before it, with why they did not load (empty when the first one runs). */

@@ -39,6 +39,12 @@ export interface RecordProcessorOptions {
   maxFutureMs: number;
   clock: Clock;
   events: TypedEmitter<IngestEvents>;
+  /**
+   * Which event kinds re-forecast the series they touch (default: all). The model decides:
+   * an input it learned no effect from is stored, but re-sending an unchanged forecast for it
+   * would pretend a reaction.
+   */
+  reforecastOn?: { prices: boolean; promotions: boolean; weather: boolean };
 }
 
 /** Series affected by a chunk of records, each with the input offsets that touched it. */
@@ -50,6 +56,7 @@ export interface ProcessResult {
   rejected: number;
 }
 
+const ALL_INPUTS = { prices: true, promotions: true, weather: true };
 const RANK_OBSERVATION = 2;
 const RANK_FORECAST = 1;
 
@@ -88,6 +95,7 @@ export class RecordProcessor {
     const weather: WeatherUpdate[] = [];
     const prices: PriceUpdate[] = [];
     const affected: AffectedSeries = new Map();
+    const reforecast = o.reforecastOn ?? ALL_INPUTS;
     const touch = (seriesId: string, source: SourceOffset) => {
       const list = affected.get(seriesId);
       if (list) list.push(source);
@@ -115,7 +123,7 @@ export class RecordProcessor {
             },
           });
         }
-        for (const s of seriesOfPromotion(e, o.catalog)) touch(s.seriesId, source);
+        if (reforecast.promotions) for (const s of seriesOfPromotion(e, o.catalog)) touch(s.seriesId, source);
       } else if (e.kind === 'price') {
         prices.push({
           seriesId: e.seriesId,
@@ -126,7 +134,7 @@ export class RecordProcessor {
           eventTimeMs: e.eventTimeMs,
         });
         // a replayed price change re-forecasts too: the forecast it caused may not have been published
-        touch(e.seriesId, source);
+        if (reforecast.prices) touch(e.seriesId, source);
       } else {
         weather.push({
           scope: e.scope,
@@ -134,7 +142,7 @@ export class RecordProcessor {
           bucket: bucketOf(e.dateMs, o.bucketSize),
           weather: { rank: e.observation ? RANK_OBSERVATION : RANK_FORECAST, eventTime: e.eventTimeMs, temperatureC: e.temperatureC, precipitationMm: e.precipitationMm },
         });
-        for (const s of seriesOfWeather(e, o.catalog)) touch(s.seriesId, source);
+        if (reforecast.weather) for (const s of seriesOfWeather(e, o.catalog)) touch(s.seriesId, source);
       }
     }
 

@@ -71,6 +71,7 @@ export async function loadPrimaryModel(c: Config, artifact: ModelArtifact, log: 
     modelPath: artifact.modelPath,
     horizons: m.horizons.length,
     family: artifact.family,
+    inputs: m.inputs ?? artifact.family.inputs,
     reference: driftReferenceOf(m),
     providers: {
       providers: [...c.executionProviders],

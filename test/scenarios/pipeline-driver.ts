@@ -37,5 +37,9 @@ export interface PipelineDriver {
   quiesce(): Promise<void>;
   forecasts(): ForecastView[];
   dumpState(): Promise<unknown>;
+  /** Wait until the state dump satisfies `until`; returns the last dump. */
+  waitForState(until: (dump: unknown) => boolean, timeoutMs?: number): Promise<unknown>;
+  /** Inputs the running model learned an effect from (events of other kinds re-forecast nothing). */
+  modelInputs(): readonly string[];
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ export class FakePrimaryModel implements PrimaryModel {
   readonly version = 'v1';
   readonly horizons = 4;
   readonly family = walmartWeeklyFamily('week');
+  readonly inputs = this.family.inputs;
   readonly provider = 'cpu';
   mode: 'ok' | 'throw' | 'nan' | 'slow' | 'scaled' = 'ok';
   factor = 1;

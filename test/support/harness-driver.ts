@@ -165,6 +165,17 @@ export class HarnessDriver implements PipelineDriver {
     return this.store.dump();
   }
 
+  async waitForState(until: (dump: unknown) => boolean): Promise<unknown> {
+    // in-memory and synchronous once a send returned: no waiting needed
+    const dump = await this.store.dump();
+    if (!until(dump)) throw new Error('state does not satisfy the condition');
+    return dump;
+  }
+
+  modelInputs(): readonly string[] {
+    return this.model.inputs;
+  }
+
   async close(): Promise<void> {
     await this.quiesce();
     this.guard.shutdown();

@@ -106,6 +106,20 @@ export class StackDriver implements PipelineDriver {
     return [...this.#forecasts];
   }
 
+  async waitForState(until: (dump: unknown) => boolean, timeoutMs = 30_000): Promise<unknown> {
+    const end = Date.now() + timeoutMs;
+    let dump = await this.dumpState();
+    while (!until(dump) && Date.now() < end) {
+      await sleep(100);
+      dump = await this.dumpState();
+    }
+    return dump;
+  }
+
+  modelInputs(): readonly string[] {
+    return (this.processor!.status() as { model: { inputs: string[] } }).model.inputs;
+  }
+
   async dumpState(): Promise<unknown> {
     return this.processor!.store.dump();
   }

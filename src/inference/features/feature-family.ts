@@ -9,6 +9,10 @@
 import type { BucketSize } from './bucket-clock.js';
 import type { SeriesSnapshot } from '../series-snapshot.js';
 
+/** Input streams a model can read. */
+export type ModelInput = 'sales' | 'prices' | 'promotions' | 'weather';
+export const MODEL_INPUTS: readonly ModelInput[] = ['sales', 'prices', 'promotions', 'weather'];
+
 export interface FeatureFamily {
   /** Family id as written in model.json (`featureSpec.family`). */
   readonly id: string;
@@ -20,6 +24,8 @@ export interface FeatureFamily {
   readonly featureCount: number;
   /** Rows per series: 1 (all horizons in one row) or one row per horizon. */
   readonly rowsPerSeries: number;
+  /** Inputs the family's features read; a model.json `inputs` list narrows it to what the model learned. */
+  readonly inputs: readonly ModelInput[];
   /** Horizons the family's features cover (and the model's output has). */
   readonly horizons: number;
   /** Writes `rowsPerSeries * featureCount` floats at `out[offset..]` for `snapshot` forecast from `origin`. */

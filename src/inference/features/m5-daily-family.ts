@@ -228,6 +228,8 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
     names: M5_DAILY_NAMES,
     featureCount: F,
     rowsPerSeries: H,
+    // M5 has no weather: the family has no weather feature
+    inputs: ['sales', 'prices', 'promotions'],
     horizons: H,
     build,
     driftScale(features, offset) {

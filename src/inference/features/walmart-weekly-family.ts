@@ -19,6 +19,9 @@ export function walmartWeeklyFamily(size: BucketSize = 'week'): FeatureFamily {
     names: FEATURE_NAMES,
     featureCount: FEATURE_COUNT,
     rowsPerSeries: 1,
+    // the spec has markdown/depth, temperature and precipitation features; which ones a model
+    // learned an effect from is its model.json `inputs`
+    inputs: ['sales', 'promotions', 'weather'],
     horizons: FEATURE_HORIZONS,
     build(snapshot, origin, out, offset) {
       buildFeatures(snapshot, origin, size, out, offset);

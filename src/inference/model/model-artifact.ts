@@ -24,6 +24,8 @@ export const ModelMetadataSchema = z.object({
     hash: z.string(),
     names: z.array(z.string()),
   }),
+  /** Inputs the model learned an effect from (default: every input its family reads). */
+  inputs: z.array(z.enum(['sales', 'prices', 'promotions', 'weather'])).optional(),
   /** Input rows per series: 1, or one per horizon (the daily GBM). */
   rowsPerSeries: z.number().int().positive().default(1),
   input: z.object({ name: z.string(), shape: z.tuple([z.literal(-1), z.number().int().positive()]) }),
@@ -109,6 +111,10 @@ export function checkModelAgainstFamily(m: ModelMetadata, family: FeatureFamily,
   }
   if (m.output.shape[1] !== m.horizons.length) {
     throw new ModelArtifactError(`${where}: output shape has ${m.output.shape[1]} horizons, metadata lists ${m.horizons.length}`);
+  }
+  const extra = (m.inputs ?? []).filter((i) => !family.inputs.includes(i));
+  if (extra.length > 0) {
+    throw new ModelArtifactError(`${where}: model lists inputs [${extra.join(', ')}] that the ${family.id} features do not read`);
   }
   if (m.horizons.length !== family.horizons) {
     throw new ModelArtifactError(`${where}: model forecasts ${m.horizons.length} horizons, the ${family.id} family covers ${family.horizons}`);

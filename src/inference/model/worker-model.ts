@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ForecastError } from '../../core/errors.js';
-import type { FeatureFamily } from '../features/feature-family.js';
+import type { FeatureFamily, ModelInput } from '../features/feature-family.js';
 import type { DriftReference, PrimaryModel } from '../forecast.js';
 import type { ExecutionProviderConfig, ProviderAttempt } from './execution-providers.js';
 
@@ -13,6 +13,7 @@ export interface WorkerModelOptions {
   horizons: number;
   /** The feature family the model was trained on: row width and rows per series. */
   family: FeatureFamily;
+  inputs: readonly ModelInput[];
   reference: DriftReference | null;
   providers: ExecutionProviderConfig;
   threads: number;
@@ -37,6 +38,7 @@ export class WorkerModel implements PrimaryModel {
   readonly version: string;
   readonly horizons: number;
   readonly family: FeatureFamily;
+  readonly inputs: readonly ModelInput[];
   readonly reference: DriftReference | null;
   provider = 'unloaded';
   precision = 'fp32';
@@ -57,6 +59,7 @@ export class WorkerModel implements PrimaryModel {
     this.version = o.version;
     this.horizons = o.horizons;
     this.family = o.family;
+    this.inputs = o.inputs;
     this.reference = o.reference;
     this.#worker = new Worker(workerFile());
     this.#worker.unref();

@@ -39,4 +39,41 @@ describe('RecordProcessor', () => {
     await expect(failing.process([{ topic: 'sales', partition: 3, offset: '42', key: null, value: Buffer.from('junk') }])).rejects.toThrow(/sales\[3\]@42 with policy 'fail'/);
     await d.close();
   });
+
+  it('stores every input but re-forecasts only for the kinds the model learned an effect from', async () => {
+    const d = new HarnessDriver();
+    const catalog = scenarioCatalog('k');
+    await d.loadCatalog(catalog);
+    const { RecordProcessor } = await import('../../../src/ingest/record-processor.js');
+    const { parseSchema } = await import('../../../src/core/schema-codec.js');
+    const { loadSchema } = await import('../../../src/core/schemas.js');
+    const { weather } = await import('../../scenarios/scenario-data.js');
+    const make = (reforecastOn?: { prices: boolean; promotions: boolean; weather: boolean }) =>
+      new RecordProcessor({
+        codec: d.codec,
+        readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')), price: parseSchema(loadSchema('price')) },
+        topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices' },
+        catalog: d.catalog, store: d.store, deadLetters: { send: async () => undefined }, policy: 'dlq', bucketSize: 'day',
+        maxFutureMs: 86_400_000, clock: d.clock, events: d.events.ingest, ...(reforecastOn ? { reforecastOn } : {}),
+      });
+    const s = catalog[0]!;
+    const wx = (await d.codec.encoder('weather-value', loadSchema('weather')))(weather(s.store, 'k-wx', d.clock.now()));
+    const pr = (await d.codec.encoder('prices-value', loadSchema('price')))({
+      eventId: 'k-p', store: s.store, item: s.item, price: 2, regularPrice: null, effectiveDate: new Date(d.clock.now() + 86_400_000).toISOString().slice(0, 10), eventTime: d.clock.now(),
+    });
+    const records = [
+      { topic: 'weather', partition: 0, offset: '0', key: null, value: wx },
+      { topic: 'prices', partition: 0, offset: '0', key: null, value: pr },
+    ];
+    const all = await make().process(records);
+    expect(all.affected.has(s.seriesId)).toBe(true);
+    expect(all.affected.size).toBe(catalog.filter((c) => c.store === s.store).length);
+    const noWeather = await make({ prices: true, promotions: true, weather: false }).process(records);
+    expect([...noWeather.affected.keys()]).toEqual([s.seriesId]); // the price change only
+    expect(noWeather.accepted).toBe(2);
+    const [snap] = await d.store.readSnapshots([s]);
+    expect(snap!.prices).toEqual([{ fromBucket: Math.floor((d.clock.now() + 86_400_000) / 86_400_000), price: 2 }]);
+    expect(snap!.weather.size).toBeGreaterThan(0);
+    await d.close();
+  });
 });

@@ -11,13 +11,13 @@ const engines = fileURLToPath(new URL('../../../engines/', import.meta.url));
 
 async function copyOfCommittedModel(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'model-'));
-  await cp(await findModelDir(engines), dir, { recursive: true });
+  await cp(await findModelDir(engines, 'walmart-mlp'), dir, { recursive: true });
   return dir;
 }
 
 describe('model artifact', () => {
   it('finds and validates the committed model', async () => {
-    const a = await loadModelArtifact(await findModelDir(engines));
+    const a = await loadModelArtifact(await findModelDir(engines, 'walmart-mlp'));
     expect(a.metadata.featureSpec.hash).toBe(FEATURE_SPEC_HASH);
     expect(a.metadata.horizons).toEqual([1, 2, 3, 4]);
     expect(a.metadata.quantiles).toEqual([0.1, 0.5, 0.9]);

@@ -11,7 +11,7 @@ const engines = fileURLToPath(new URL('../../../engines/', import.meta.url));
 const fixture = fileURLToPath(new URL('../../fixtures/walmart-mini/', import.meta.url));
 
 describe('OnnxRunner with the committed model', async () => {
-  const artifact = await loadModelArtifact(await findModelDir(engines));
+  const artifact = await loadModelArtifact(await findModelDir(engines, 'walmart-mlp'));
   const runner = await OnnxRunner.create(artifact.modelPath, { intraOpNumThreads: 1 });
   const data = await WalmartDataset.load(fixture);
   const origin = data.lastWeek - 10;
