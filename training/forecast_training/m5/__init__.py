@@ -1,0 +1,1 @@
+"""M5 daily SKU model: data, feature spec, features, training, ONNX export, evaluation."""
