@@ -7,7 +7,7 @@ import { configToEnv, type Config } from '../../ops/config.js';
 import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 
-const ALL = ['throughput', 'latency', 'promotion', 'refresh', 'rss'] as const;
+const ALL = ['throughput', 'latency', 'promotion', 'promotion-daily', 'refresh', 'rss'] as const;
 
 /** Environment that points `forecast-stream run` at a bench config. */
 function processorEnv(c: Config): NodeJS.ProcessEnv {
@@ -16,7 +16,7 @@ function processorEnv(c: Config): NodeJS.ProcessEnv {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('pipeline benchmarks on the running stack: throughput, latency at 2,000 events/s, a 20,000-series flash promotion, a 50,000-series refresh')
+    .description('pipeline benchmarks on the running stack: throughput, latency at 2,000 events/s, a 20,000-series flash promotion (weekly and daily model), a 50,000-series refresh')
     .option('--scenarios <list>', `comma-separated: ${ALL.join(',')}`, ALL.join(','))
     .option('--out <dir>', 'where results go', 'bench/results')
     .option('-c, --config <file>', 'JSON config file')
@@ -32,6 +32,9 @@ export function benchCommand(): Command {
             topicSales: `${tag}-sales`,
             topicPromotions: `${tag}-promotions`,
             topicWeather: `${tag}-weather`,
+            topicPrices: `${tag}-prices`,
+            // the weekly scenarios keep the model of the earlier results; promotion-daily picks the daily one
+            modelName: 'walmart-mlp',
             topicForecasts: `${tag}-forecasts`,
             topicAlerts: `${tag}-alerts`,
             topicDeadLetter: `${tag}-dlq`,
@@ -56,7 +59,9 @@ export function benchCommand(): Command {
               ? await latency(ctx)
               : s === 'promotion'
                 ? await flashPromotion(ctx)
-                : s === 'refresh'
+                : s === 'promotion-daily'
+                  ? await flashPromotion(ctx, 20_000, 28, true)
+                  : s === 'refresh'
                   ? await fullRefresh(ctx)
                   : s === 'rss'
                     ? await processorRss(ctx, fileURLToPath(new URL('../main.js', import.meta.url)), processorEnv)

@@ -176,16 +176,29 @@ export async function latency(ctx: BenchContext, rate = 2_000, seconds = 20, ser
   return { scenario: 'latency', rate, seconds, events: total, measured: latencies.length, p50Ms: q(0.5), p90Ms: q(0.9), p99Ms: q(0.99), maxMs: latencies.at(-1) ?? null, stages, peakRssMb: peakRss, note: 'send time (producer side, before the send) to arrival at a downstream consumer; includes producer batching of ~10 ms' };
 }
 
-/** One promotion over `series` series: time from send until every forecast arrived downstream. */
-export async function flashPromotion(ctx: BenchContext, series = 20_000, historyWeeks = 8): Promise<ScenarioResult> {
-  const c = ctx.config();
+/**
+ * One promotion over `series` series: time from send until every forecast arrived downstream.
+ * `daily`: the daily SKU model (28 rows per series, prices in state), else the weekly one.
+ */
+export async function flashPromotion(ctx: BenchContext, series = 20_000, history = 8, daily = false): Promise<ScenarioResult> {
+  const c = ctx.config(daily ? { modelName: 'm5-daily-gbm' } : {});
+  const size = daily ? 'day' : 'week';
   const catalog = catalogOf(series / 200, 200, 'fp');
   const { codec, input, close } = await prepare(ctx, c, catalog);
   // state with some history, applied directly (the bench is about the promotion)
   const store = await ctx.store(c);
-  const lastWeek = bucketOf(Date.now(), 'week') - 1;
-  for (let w = 0; w < historyWeeks; w++) {
-    await store.applySales(catalog.map((s, k) => ({ seriesId: s.seriesId, eventId: `h${w}-${k}`, bucket: lastWeek - w, quantity: 10 + (k % 9), eventTimeMs: bucketEndMs(lastWeek - w, 'week') - 43_200_000 })));
+  const last = bucketOf(Date.now(), size) - 1;
+  for (let w = 0; w < history; w++) {
+    for (let i = 0; i < catalog.length; i += 10_000) {
+      const part = catalog.slice(i, i + 10_000);
+      await store.applySales(part.map((s, k) => ({ seriesId: s.seriesId, eventId: `h${w}-${i + k}`, bucket: last - w, quantity: 3 + ((i + k) % 9), eventTimeMs: bucketEndMs(last - w, size) - 3_600_000 })));
+    }
+  }
+  if (daily) {
+    // a shelf price per series, in force since before the window
+    for (let i = 0; i < catalog.length; i += 10_000) {
+      await store.applyPrices(catalog.slice(i, i + 10_000).map((s, k) => ({ seriesId: s.seriesId, eventId: `p-${i + k}`, fromBucket: last - 400, price: 2 + ((i + k) % 7), regularPrice: null, eventTimeMs: 1 })));
+    }
   }
   await store.close();
   const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
@@ -205,7 +218,15 @@ export async function flashPromotion(ctx: BenchContext, series = 20_000, history
   await watcher.disconnect();
   await close();
   await processor.stop();
-  return { scenario: 'flash-promotion', series: catalog.length, forecastsReceived: seen.size, completed: ok, millis: ms, note: 'promotion send -> last of its forecasts read by a downstream consumer' };
+  return {
+    scenario: daily ? 'flash-promotion-daily' : 'flash-promotion',
+    model: c.modelName,
+    series: catalog.length,
+    forecastsReceived: seen.size,
+    completed: ok,
+    millis: ms,
+    note: `promotion send -> last of its forecasts read by a downstream consumer; ${daily ? `daily model: 28 rows per series, ${history} days of history` : `weekly model, ${history} weeks of history`}`,
+  };
 }
 
 /** Full refresh of every series from state. */
