@@ -62,4 +62,26 @@ describe('replay of Walmart-format data through the whole pipeline', () => {
       }
     }
   }, 180_000);
+
+  it('replay --dataset m5 plays the sample (daily totals, announced prices) and loads its catalog; a weekly model is refused with the fix', async () => {
+    const c = testConfig({ modelName: 'm5-daily-gbm' });
+    const kafka = testKafka(c);
+    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    await setupTopicsWith(kafka, codec, c);
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, [CLI, 'replay', '--dataset', 'm5', '--from', '2014-06-01', '--to', '2014-06-30'], { env: envFor(c) });
+    const sent = Number(/replayed (\d+) events/.exec(stdout)?.[1]);
+    const { M5Dataset, dayOf } = await import('../../src/tools/m5/m5-data.js');
+    const { loadM5Replay } = await import('../../src/tools/m5/m5-replay.js');
+    const r = loadM5Replay(M5Dataset.load(fileURLToPath(new URL('../../data/m5-sample', import.meta.url))), '2014-06-01', '2014-06-30');
+    const expected = r.initialPrices().length + r.days.reduce((n, d) => n + r.eventsOfDay(d).length, 0);
+    expect(sent).toBe(expected);
+    expect(r.days[0]).toBe(dayOf('2014-06-01'));
+    const { storeFor } = await import('../../src/cli/cli-context.js');
+    const store = await storeFor(c);
+    expect((await store.loadCatalog()).length).toBe(r.catalog.length);
+    await store.close();
+    const weekly = await run(process.execPath, [CLI, 'replay', '--dataset', 'm5', '--to', '2014-06-30'], { env: envFor(testConfig()) }).catch((e: { stderr: string }) => e);
+    expect(String((weekly as { stderr: string }).stderr)).toMatch(/daily but model 'walmart-mlp' forecasts weeks: set FS_MODEL=m5-daily-gbm/);
+  }, 120_000);
 });
