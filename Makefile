@@ -8,14 +8,15 @@ export npm_config_update_notifier := false
 # REDIS_URL instead of starting the local stack.
 WITH_STACK := $(if $(filter external,$(STACK)),,bash stack/with-stack.sh)
 
-.PHONY: help install build up down status test test-unit test-integration test-py demo bench train helm-lint clean
+.PHONY: help install build up down status test test-unit test-integration test-py demo bench train train-m5 helm-lint clean
 
 help:
 	@echo "make demo    - start the local stack and run the pipeline end to end on a synthetic stream (~1 min)"
 	@echo "make test    - install what is missing, start the stack, run unit + integration + Python tests"
 	@echo "make up | down | status - the local Kafka + schema registry + Redis stack"
 	@echo "make bench   - benchmarks (results in bench/results/)"
-	@echo "make train   - retrain the model into engines/ (Python venv in training/.venv)"
+	@echo "make train   - retrain the weekly Walmart model into engines/ (Python venv in training/.venv)"
+	@echo "make train-m5 - retrain the daily M5 model into engines/m5-daily-gbm/ (M5_DATA=dir, default ../shared/data/m5-daily)"
 	@echo "make helm-lint - lint and render the Helm chart in helm/forecast-stream"
 
 node_modules/.install-stamp: package.json package-lock.json
@@ -56,6 +57,9 @@ bench: build
 
 train:
 	bash training/train.sh
+
+train-m5:
+	bash training/train-m5.sh
 
 # Helm from the Go module proxy (the first build takes a few minutes), then lint and render.
 HELM := $(shell go env GOPATH 2>/dev/null)/bin/helm
