@@ -29,13 +29,16 @@ def _sub_model(booster, n_cols: int, prefix: str) -> onnx.ModelProto:
 
 
 def build_onnx(trained: dict, recipe: dict) -> onnx.ModelProto:
-    models, cols, k = trained["models"], trained["cols"], float(trained["k"])
+    models, cols = trained["models"], trained["cols"]
+    kl, kh = (trained["k"], trained["k"]) if np.isscalar(trained["k"]) else trained["k"]
+    U = [float(u) for u in trained.get("U", [1.0])]
     b = float(recipe["p50Blend"])
     n = helper.make_node
     f32 = lambda v, name: numpy_helper.from_array(np.asarray(v, dtype=np.float32), name)
     i64 = lambda v, name: numpy_helper.from_array(np.asarray(v, dtype=np.int64), name)
     nodes, inits, opsets = [], [
-        i64(cols, "cols"), i64([IDX["scale"]], "scale_col"), f32(k, "k"), i64([-1, HORIZONS, 3], "out_shape")], {}
+        i64(cols, "cols"), i64([IDX["scale"]], "scale_col"), f32(kl, "k_lo"), f32(kh, "k_hi"),
+        i64([-1, HORIZONS, 3], "out_shape")], {}
     nodes.append(n("Gather", ["features", "cols"], ["x"], axis=1))
     nodes.append(n("Gather", ["features", "scale_col"], ["scale"], axis=1))
     outs = {}
@@ -55,9 +58,31 @@ def build_onnx(trained: dict, recipe: dict) -> onnx.ModelProto:
     else:
         nodes.append(n("Identity", [outs.get("p50_l1") or outs["p50_tweedie"]], ["p50n"]))
     nodes += [
-        n("Sub", ["p50n", outs["p10"]], ["d_lo"]), n("Mul", ["d_lo", "k"], ["kd_lo"]), n("Sub", ["p50n", "kd_lo"], ["p10n"]),
-        n("Sub", [outs["p90"], "p50n"], ["d_hi"]), n("Mul", ["d_hi", "k"], ["kd_hi"]), n("Add", ["p50n", "kd_hi"], ["p90n"]),
-        n("Concat", ["p10n", "p50n", "p90n"], ["qn"], axis=1),
+        n("Sub", ["p50n", outs["p10"]], ["d_lo"]), n("Mul", ["d_lo", "k_lo"], ["kd_lo"]), n("Sub", ["p50n", "kd_lo"], ["p10n"]),
+        n("Sub", [outs["p90"], "p50n"], ["d_hi"]), n("Mul", ["d_hi", "k_hi"], ["kd_hi"]), n("Add", ["p50n", "kd_hi"], ["p90n"]),
+        n("Concat", ["p10n", "p50n", "p90n"], ["qn0"], axis=1),
+    ]
+    if any(u != 1.0 for u in U):
+        # promotion uplift: depth = max(relu(price_depth_56), price_rel_origin > 0 ? 1 - price_rel_origin : 0),
+        # multiplier = U[0] + sum_j (U[j] - U[j-1]) * (depth >= edge_j)  (train.uplift_of)
+        edges = recipe["upliftEdges"]
+        inits += [i64([IDX["price_depth_56"]], "depth_col"), i64([IDX["price_rel_origin"]], "rel_col"),
+                  f32([0.0], "zero"), f32([1.0], "one"), f32([U[0]], "u0")]
+        nodes += [n("Gather", ["features", "depth_col"], ["dep56"], axis=1), n("Relu", ["dep56"], ["dep56r"]),
+                  n("Gather", ["features", "rel_col"], ["rel"], axis=1), n("Greater", ["rel", "zero"], ["rel_ok"]),
+                  n("Sub", ["one", "rel"], ["cut"]), n("Where", ["rel_ok", "cut", "zero"], ["cut0"]),
+                  n("Max", ["dep56r", "cut0"], ["depth"])]
+        acc = "u0"
+        for j, e in enumerate(edges, start=1):
+            inits += [f32([e], f"edge{j}"), f32([U[j] - U[j - 1]], f"du{j}")]
+            nodes += [n("GreaterOrEqual", ["depth", f"edge{j}"], [f"ge{j}"]),
+                      n("Cast", [f"ge{j}"], [f"gef{j}"], to=TensorProto.FLOAT),
+                      n("Mul", [f"gef{j}", f"du{j}"], [f"step{j}"]), n("Add", [acc, f"step{j}"], [f"u{j}"])]
+            acc = f"u{j}"
+        nodes.append(n("Mul", ["qn0", acc], ["qn"]))
+    else:
+        nodes.append(n("Identity", ["qn0"], ["qn"]))
+    nodes += [
         n("Mul", ["qn", "scale"], ["qu"]), n("Relu", ["qu"], ["qr"]),
         n("Split", ["qr"], ["s10", "s50", "s90"], axis=1),
         n("Max", ["s10", "s50"], ["c50"]), n("Max", ["c50", "s90"], ["c90"]),
@@ -117,6 +142,8 @@ def export_artifact(m, trained: dict, recipe: dict, train_until: str, out_dir: P
                     metrics: dict | None = None, extra: dict | None = None) -> dict:
     from .train import predict_units
     out_dir.mkdir(parents=True, exist_ok=True)
+    kl, kh = (trained["k"], trained["k"]) if np.isscalar(trained["k"]) else trained["k"]
+    U = [float(u) for u in trained.get("U", [1.0])]
     model = build_onnx(trained, recipe)
     data = model.SerializeToString()
     (out_dir / "model.onnx").write_bytes(data)
@@ -143,7 +170,14 @@ def export_artifact(m, trained: dict, recipe: dict, train_until: str, out_dir: P
                      "objective": {k: recipe["models"][k]["objective"] for k in trained["models"]},
                      "target": "sales / scale, weight scale (outputs multiplied by scale in the graph)",
                      "params": {"common": recipe["common"], "models": {k: recipe["models"][k] for k in trained["models"]}},
-                     "p50Blend": recipe["p50Blend"], "intervalFactor": trained["k"],
+                     "p50Blend": recipe["p50Blend"],
+                     "intervalFactor": {"low": float(kl), "high": float(kh)},
+                     "promoWeight": recipe.get("promoWeight", 1.0),
+                     "promoUplift": {"depth": "max(relu(price_depth_56), 1 - price_rel_origin if > 0)",
+                                     "edges": recipe["upliftEdges"], "multipliers": U,
+                                     "calibrated": trained.get("upliftCalibrated"),
+                                     "calibrationRows": trained.get("upliftRows")},
+                     "treePriceFeatures": bool(recipe.get("treePriceFeatures", True)),
                      "calibrationWeeks": recipe["calibrationWeeks"],
                      "rawCalibrationCoverage": round(trained["rawCalibrationCoverage"], 4),
                      "sampleShare": recipe["sampleShare"], "rows": trained["trainRows"],
