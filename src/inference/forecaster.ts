@@ -74,7 +74,7 @@ export class Forecaster {
     const o = this.#o;
     const batch = infos.length;
     if (batch === 0) return [];
-    const snapshots = await o.store.readSnapshots(infos);
+    const snapshots = await o.store.readSnapshots(infos, { prices: o.guard.model.inputs.includes('prices') });
     const now = o.clock.now();
     const fallbackOrigin = bucketOf(now, o.bucketSize) - 1;
     const origins = snapshots.map((s) => forecastOrigin(s, o.bucketSize, fallbackOrigin));

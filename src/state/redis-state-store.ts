@@ -25,6 +25,7 @@ export interface RedisStateStoreOptions {
   bucketMs: number;
 }
 
+const NO_PRICES = Object.freeze({ prices: [], regularPrice: null });
 const OUTCOME: Record<string, ApplyOutcome> = { '1': 'applied', '0': 'duplicate', '-1': 'too-old' };
 
 /** Production state store: Lua updates and one pipelined read per batch. */
@@ -125,13 +126,14 @@ export class RedisStateStore implements StateStore {
     return (await this.#exec(p)).map((r) => (String(r) === '1' ? 'applied' : 'duplicate'));
   }
 
-  async readSnapshots(series: readonly SeriesInfo[]): Promise<SeriesSnapshot[]> {
+  async readSnapshots(series: readonly SeriesInfo[], what: { prices?: boolean } = {}): Promise<SeriesSnapshot[]> {
     if (series.length === 0) return [];
+    const withPrices = what.prices ?? true;
     const stores = [...new Set(series.map((s) => s.store))];
     const regions = [...new Set(series.map((s) => s.region))];
     const p = this.#client.pipeline();
     for (const s of series) p.hgetall(this.keys.sales(s.seriesId));
-    for (const s of series) p.hgetall(this.keys.prices(s.seriesId));
+    if (withPrices) for (const s of series) p.hgetall(this.keys.prices(s.seriesId));
     for (const st of stores) p.hgetall(this.keys.storePromotions(st)).hgetall(this.keys.weather('store', st));
     for (const r of regions) p.hgetall(this.keys.weather('region', r));
     const results = (await this.#exec(p)) as Array<Record<string, string>>;
@@ -139,7 +141,7 @@ export class RedisStateStore implements StateStore {
     const promos = new Map<string, StoredPromotion[]>();
     const storeWeather = new Map<string, Map<number, WeatherPoint>>();
     const regionWeather = new Map<string, Map<number, WeatherPoint>>();
-    let at = 2 * series.length;
+    let at = (withPrices ? 2 : 1) * series.length;
     for (const st of stores) {
       promos.set(st, Object.values(results[at++] ?? {}).map((j) => JSON.parse(j) as StoredPromotion));
       storeWeather.set(st, parseWeather(results[at++] ?? {}));
@@ -167,7 +169,7 @@ export class RedisStateStore implements StateStore {
           spans.push({ promotionId: p.promotionId, startMs: p.startMs, endMs: p.endMs, depth: p.depth, markdown: p.markdown });
         }
       }
-      const { prices, regularPrice } = parsePrices(results[series.length + i] ?? {});
+      const { prices, regularPrice } = withPrices ? parsePrices(results[series.length + i] ?? {}) : NO_PRICES;
       return {
         seriesId: s.seriesId,
         store: s.store,

@@ -80,8 +80,11 @@ export interface StateStore {
   applyWeather(updates: readonly WeatherUpdate[]): Promise<ApplyOutcome[]>;
   /** Price changes per series; for one bucket the later event wins, so replays change nothing. */
   applyPrices(updates: readonly PriceUpdate[]): Promise<ApplyOutcome[]>;
-  /** One round trip: everything the features of these series need. */
-  readSnapshots(series: readonly SeriesInfo[]): Promise<SeriesSnapshot[]>;
+  /**
+   * One round trip: everything the features of these series need. `prices: false` leaves the
+   * price schedules out (a model that reads no prices saves a command per series).
+   */
+  readSnapshots(series: readonly SeriesInfo[], what?: { prices?: boolean }): Promise<SeriesSnapshot[]>;
   /** Canonical dump of all state (tests compare replays with it). */
   dump(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
