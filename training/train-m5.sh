@@ -7,14 +7,7 @@
 # M5_DATA overrides the data directory (default ../shared/data/m5-daily relative to the repo root).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-venv="$here/.venv"
-stamp="$venv/.requirements-train.sha256"
-want=$(cat "$here/requirements-train.txt" "$here/requirements-test.txt" | sha256sum | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements-train.txt"
-  echo "$want" > "$stamp"
-fi
+. "$here/venv.sh"
 data="${M5_DATA:-$here/../../shared/data/m5-daily}"
 cd "$here"
 if [ $# -eq 0 ]; then
