@@ -32,7 +32,7 @@ export interface ConsumerRunnerOptions {
 }
 
 /**
- * Kafka side of ingest: one consumer group over the three input topics, manual commits.
+ * Kafka side of ingest: one consumer group over the four input topics, manual commits.
  * Each chunk of a fetched batch is ingested (decode, validate, DLQ, state) and its affected
  * series handed to the batcher; its offsets are committed only once those forecasts are
  * published and every earlier chunk of the partition is too (OffsetTracker). A crash

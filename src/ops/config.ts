@@ -19,7 +19,7 @@ export const configSchema = z
     kafkaBrokers: csv.default(['127.0.0.1:9092']),
     /** FS_KAFKA_CLIENT_ID */
     kafkaClientId: z.string().min(1).default('forecast-stream'),
-    /** FS_GROUP_ID: the consumer group over the three input topics. */
+    /** FS_GROUP_ID: the consumer group over the four input topics (sales, prices, promotions, weather). */
     groupId: z.string().min(1).default('forecast-stream'),
     /** FS_TOPIC_SALES: input topic of sales events. */
     topicSales: z.string().min(1).default('sales'),
