@@ -22,9 +22,29 @@ function bad(field: string, message: string): never {
   throw new ForecastError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 
+/** Longest id (event, store, item, promotion, location) accepted: a key, not a document. */
+export const MAX_ID_CHARS = 256;
+/** Most entries in a promotion's store, item or category list. */
+export const MAX_LIST_ENTRIES = 100_000;
+/** Units of one sale at most (either sign): beyond it a value is a unit or encoding mistake, and Redis sums overflow. */
+export const MAX_QUANTITY = 1e9;
+
 function text(v: unknown, field: string): string {
   if (typeof v !== 'string' || v.trim() === '') bad(field, 'must be a non-empty string');
+  if (v.length > MAX_ID_CHARS) bad(field, `must be at most ${MAX_ID_CHARS} characters (got ${v.length}); send an id, not a document`);
   return v;
+}
+
+function list(v: unknown, field: string, required: boolean): string[] {
+  if (v === undefined || v === null) {
+    if (required) bad(field, 'must list at least one entry');
+    return [];
+  }
+  if (!Array.isArray(v)) bad(field, 'must be an array of strings');
+  if (required && v.length === 0) bad(field, 'must list at least one entry');
+  if (v.length > MAX_LIST_ENTRIES) bad(field, `must list at most ${MAX_LIST_ENTRIES} entries (got ${v.length}); split the promotion`);
+  for (const [i, e] of v.entries()) text(e, `${field}[${i}]`);
+  return v as string[];
 }
 
 function finite(v: unknown, field: string): number {
@@ -47,6 +67,7 @@ export function validateSales(raw: Record<string, unknown>, ctx: ValidationConte
   const item = text(raw.item, 'item');
   const eventTimeMs = time(raw.eventTime, 'eventTime', ctx);
   const quantity = finite(raw.quantity, 'quantity');
+  if (Math.abs(quantity) > MAX_QUANTITY) bad('quantity', `must be between -${MAX_QUANTITY} and ${MAX_QUANTITY} units (got ${quantity})`);
   const unitPrice = raw.unitPrice === null || raw.unitPrice === undefined ? null : finite(raw.unitPrice, 'unitPrice');
   if (unitPrice !== null && unitPrice < 0) bad('unitPrice', 'must be >= 0 or null');
   const seriesId = knownSeries(store, item, ctx);
@@ -97,15 +118,14 @@ export function validatePrice(raw: Record<string, unknown>, ctx: ValidationConte
 export function validatePromotion(raw: Record<string, unknown>, ctx: ValidationContext): PromotionEvent {
   const promotionId = text(raw.promotionId, 'promotionId');
   const promotionKind = text(raw.kind, 'kind');
-  const stores = raw.stores as string[];
-  if (!Array.isArray(stores) || stores.length === 0) bad('stores', 'must list at least one store');
+  const stores = list(raw.stores, 'stores', true);
   for (const s of stores) {
     if (!ctx.catalog.hasStore(s)) {
       throw new ForecastError('UNKNOWN_STORE', `stores: '${s}' is not in the catalog; load it first or remove it from the promotion`, { field: 'stores' });
     }
   }
-  const items = (raw.items as string[] | undefined) ?? [];
-  const categories = (raw.categories as string[] | undefined) ?? [];
+  const items = list(raw.items, 'items', false);
+  const categories = list(raw.categories, 'categories', false);
   const startMs = finite(raw.startTime, 'startTime');
   const endMs = finite(raw.endTime, 'endTime');
   if (endMs <= startMs) bad('endTime', `must be after startTime (${new Date(startMs).toISOString()})`);

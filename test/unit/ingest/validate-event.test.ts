@@ -106,3 +106,16 @@ describe('validatePrice', () => {
     expect(err.field).toBe('item');
   });
 });
+
+describe('input size and range limits', () => {
+  it('rejects ids longer than 256 characters, quantities beyond 1e9 and oversized promotion lists, naming the field', () => {
+    expect(errorOf(() => validateSales({ ...goodSale, item: 'X'.repeat(400_000) }, ctx)).message).toMatch(/^item: must be at most 256 characters \(got 400000\)/);
+    expect(errorOf(() => validateSales({ ...goodSale, quantity: 1.7e308 }, ctx)).field).toBe('quantity');
+    expect(errorOf(() => validateSales({ ...goodSale, quantity: -2e9 }, ctx)).message).toMatch(/between -1000000000 and 1000000000/);
+    expect(validateSales({ ...goodSale, quantity: 1e9 }, ctx).quantity).toBe(1e9);
+    const promo = { promotionId: 'p', kind: 'flash', stores: ['1'], items: [], categories: [], startTime: now, endTime: now + 1000, discountDepth: 0.2, markdownAmount: null, eventTime: now - 1 };
+    expect(errorOf(() => validatePromotion({ ...promo, items: Array.from({ length: 100_001 }, (_, i) => `i${i}`) }, ctx)).message).toMatch(/^items: must list at most 100000 entries/);
+    expect(errorOf(() => validatePromotion({ ...promo, categories: ['ok', 'C'.repeat(300)] }, ctx)).field).toBe('categories[1]');
+    expect(errorOf(() => validatePromotion({ ...promo, stores: 'S1' as never }, ctx)).message).toMatch(/stores: must be an array/);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Bad input of any size or value is dead-lettered and the partition keeps flowing (issue:
+ * resilience, findings 1 and 2), on the real stack: a well-formed 900 KB sale for an item the
+ * catalog does not know (its dead-letter copy with the reason quoting the value used to
+ * exceed the broker's 1 MB limit and block the partition for good), and a quantity near
+ * 1e308 (it used to pass validation and fail HINCRBYFLOAT in Redis, retried forever).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sale, salesHistory, scenarioCatalog } from '../scenarios/scenario-data.js';
+import { StackDriver } from '../support/stack-driver.js';
+
+describe('poison and oversized records (real stack)', () => {
+  let driver: StackDriver;
+  const catalog = scenarioCatalog('pz');
+
+  beforeAll(async () => {
+    // one input partition: a blocked partition would block every later sale
+    driver = await StackDriver.create({ inputPartitions: 1 });
+    await driver.loadCatalog(catalog);
+    await driver.send(salesHistory(catalog, 3).map((value) => ({ topic: 'sales' as const, value })));
+  }, 120_000);
+
+  afterAll(async () => {
+    await driver?.close();
+  });
+
+  it('a 900 KB sale (500 KB value, 400 KB key) for an unknown item is dead-lettered within the broker limit, and the sales after it are forecast', async () => {
+    const s = catalog[0]!;
+    await driver.send([{ topic: 'sales', value: { ...sale(s, 'pz-huge', 1), item: 'X'.repeat(400_000), eventId: 'E'.repeat(100_000) } }]);
+    await driver.send(catalog.map((c, k) => ({ topic: 'sales' as const, value: sale(c, `pz-after-${k}`, 3 + k) })));
+    const dead = await driver.waitForDeadLetters(1, 30_000);
+    expect(dead.length).toBe(1);
+    const h = dead[0]!.headers;
+    expect(h['x-error-code']).toBe('VALIDATION_FAILED');
+    expect(h['x-error-field']).toBe('eventId');
+    expect(h['x-error-reason']!.length).toBeLessThanOrEqual(1_024);
+    expect(h['x-error-reason']).toMatch(/at most 256 characters/);
+    // the original is too large to copy: a reference (source offset) and its size instead
+    expect(Number(h['x-original-bytes'])).toBeGreaterThan(500_000);
+    expect(h['x-original-sha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect(dead[0]!.value.length).toBe(0);
+    const after = new Set(catalog.map((c) => c.seriesId));
+    const fs = await driver.waitForForecasts((all) => [...after].every((id) => all.some((f) => f.seriesId === id && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset'])))), 30_000);
+    for (const id of after) expect(fs.some((f) => f.seriesId === id && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset']))), id).toBe(true);
+  }, 90_000);
+
+  it('a quantity near 1e308 is rejected by validation with the range, and the next sale of the series is forecast', async () => {
+    const s = catalog[1]!;
+    const before = (await driver.waitForDeadLetters(1)).length;
+    await driver.send([{ topic: 'sales', value: sale(s, 'pz-poison', 1.7e308) }, { topic: 'sales', value: sale(s, 'pz-good', 4) }]);
+    const dead = await driver.waitForDeadLetters(before + 1, 30_000);
+    const h = dead.at(-1)!.headers;
+    expect(h['x-error-code']).toBe('VALIDATION_FAILED');
+    expect(h['x-error-field']).toBe('quantity');
+    expect(h['x-error-reason']).toMatch(/between -1000000000 and 1000000000/);
+    expect(dead.at(-1)!.value.length).toBeGreaterThan(0); // small: the original bytes travel as they were
+    const fs = await driver.waitForForecasts((all) => all.some((f) => f.seriesId === s.seriesId && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset']))), 30_000);
+    expect(fs.some((f) => f.seriesId === s.seriesId && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset'])))).toBe(true);
+  }, 60_000);
+});
