@@ -138,6 +138,19 @@ describe('daily model (m5-daily-gbm) on the real stack', () => {
     // nothing outside the promotion was re-forecast
     for (const s of others) expect(after.get(s.seriesId)?.issuedAt ?? 0).toBe(before.get(s.seriesId)?.issuedAt ?? 0);
   }, 60_000);
+
+  it('a listed item with no sales yet gets a forecast (the launch ramp learned from earlier launches), marked primary', async () => {
+    const fresh = { seriesId: 'CA_3-NEW_FOODS_3_999', store: 'CA_3', item: 'NEW_FOODS_3_999', category: 'FOODS', region: 'CA', department: 'FOODS_3' };
+    await driver.loadCatalog([fresh]);
+    await driver.send([{ topic: 'prices', value: { eventId: 'new-price', store: fresh.store, item: fresh.item, price: 2.5, regularPrice: 2.5, effectiveDate: dateOf(Math.floor(Date.now() / 86_400_000)), eventTime: Date.now() - 60_000 } }]);
+    const fs = await driver.waitForForecasts((all) => all.some((f) => f.seriesId === fresh.seriesId), 30_000);
+    const f = fs.find((x) => x.seriesId === fresh.seriesId)! as Forecast;
+    expect(f.source).toBe('primary');
+    expect(f.horizons).toHaveLength(28);
+    // no history of its own: the forecast is the typical ramp of a FOODS_3 launch in CA_3, not zero
+    expect(sumP50(f, 1, 28)).toBeGreaterThan(1);
+    for (const h of f.horizons) expect(h.p10 <= h.p50 && h.p50 <= h.p90).toBe(true);
+  }, 60_000);
 });
 
 /**
