@@ -28,8 +28,11 @@ describe('poison and oversized records (real stack)', () => {
     const s = catalog[0]!;
     await driver.send([{ topic: 'sales', value: { ...sale(s, 'pz-huge', 1), item: 'X'.repeat(400_000), eventId: 'E'.repeat(100_000) } }]);
     await driver.send(catalog.map((c, k) => ({ topic: 'sales' as const, value: sale(c, `pz-after-${k}`, 3 + k) })));
-    const dead = await driver.waitForDeadLetters(1, 30_000);
-    expect(dead.length).toBe(1);
+    const dead = await driver.waitForDeadLetters(1, 60_000);
+    expect(dead.length).toBeGreaterThanOrEqual(1);
+    // at least once: kafkajs may lose its group session on a record this large (~30 s) and the
+    // chunk is processed again, so the same letter can arrive twice, never a different one
+    expect(new Set(dead.map((d) => `${d.headers['x-source-topic']}:${d.headers['x-source-partition']}:${d.headers['x-source-offset']}`)).size).toBe(1);
     const h = dead[0]!.headers;
     expect(h['x-error-code']).toBe('VALIDATION_FAILED');
     expect(h['x-error-field']).toBe('eventId');
@@ -40,15 +43,19 @@ describe('poison and oversized records (real stack)', () => {
     expect(h['x-original-sha256']).toMatch(/^[0-9a-f]{64}$/);
     expect(dead[0]!.value.length).toBe(0);
     const after = new Set(catalog.map((c) => c.seriesId));
-    const fs = await driver.waitForForecasts((all) => [...after].every((id) => all.some((f) => f.seriesId === id && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset'])))), 30_000);
+    const fs = await driver.waitForForecasts((all) => [...after].every((id) => all.some((f) => f.seriesId === id && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset'])))), 60_000);
     for (const id of after) expect(fs.some((f) => f.seriesId === id && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset']))), id).toBe(true);
-  }, 90_000);
+  }, 150_000);
 
   it('a quantity near 1e308 is rejected by validation with the range, and the next sale of the series is forecast', async () => {
     const s = catalog[1]!;
-    const before = (await driver.waitForDeadLetters(1)).length;
     await driver.send([{ topic: 'sales', value: sale(s, 'pz-poison', 1.7e308) }, { topic: 'sales', value: sale(s, 'pz-good', 4) }]);
-    const dead = await driver.waitForDeadLetters(before + 1, 30_000);
+    // its own letter (the 900 KB one of the test before may arrive twice: at least once)
+    const mine = async () => (await driver.waitForDeadLetters(0, 0)).filter((d) => d.headers['x-error-field'] === 'quantity');
+    const end = Date.now() + 30_000;
+    while ((await mine()).length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const dead = await mine();
+    expect(dead.length).toBeGreaterThanOrEqual(1);
     const h = dead.at(-1)!.headers;
     expect(h['x-error-code']).toBe('VALIDATION_FAILED');
     expect(h['x-error-field']).toBe('quantity');

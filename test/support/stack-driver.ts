@@ -48,7 +48,7 @@ export class StackDriver implements PipelineDriver {
 
   /** Start (or restart) an in-process processor on this driver's topics. */
   async startProcessor(): Promise<Processor> {
-    this.processor = new Processor({ config: this.config, log: pino({ level: 'error' }) });
+    this.processor = new Processor({ config: this.config, log: pino({ level: process.env.FS_TEST_LOG ?? 'error' }) });
     await this.processor.start();
     return this.processor;
   }
