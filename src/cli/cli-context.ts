@@ -45,7 +45,7 @@ export async function storeFor(c: Config): Promise<RedisStateStore> {
 
 /** Bucket size, horizons and window: the configured model's (its model.json only; no worker starts). */
 export async function settingsFor(c: Config): Promise<ModelSettings> {
-  return modelSettings(c, (await findPrimaryArtifact(c)).metadata);
+  return modelSettings(c, await findPrimaryArtifact(c));
 }
 
 /** Run until SIGINT/SIGTERM, then call stop once. */

@@ -30,7 +30,7 @@ export interface ModelSettings {
   windowBuckets: number;
 }
 
-/** Default window: a year plus the longest lookback a family uses (400 days), or 60 weeks. */
+/** Default window per bucket size: the longest lookback of the families (400 days), 60 weeks. */
 export const DEFAULT_WINDOW: Record<BucketSize, number> = { day: 400, week: 60 };
 
 /** Finds and checks the configured model artifact (engines/<FS_MODEL>/<FS_MODEL_VERSION>). */
@@ -47,7 +47,8 @@ export async function findPrimaryArtifact(c: Config): Promise<ModelArtifact> {
  * The model decides bucket size and horizons; a setting given explicitly must agree with it
  * (a weekly model fed daily buckets would forecast nonsense), the window defaults per bucket.
  */
-export function modelSettings(c: Config, m: ModelMetadata): ModelSettings {
+export function modelSettings(c: Config, artifact: ModelArtifact): ModelSettings {
+  const m = artifact.metadata;
   if (c.bucketSize !== undefined && m.bucketSize !== c.bucketSize) {
     throw new ForecastError('MODEL_INVALID', `model ${m.name}/${m.version} was trained on ${m.bucketSize} buckets but FS_BUCKET is ${c.bucketSize}; unset FS_BUCKET (the model decides) or load a ${c.bucketSize} model with FS_MODEL`);
   }
@@ -55,7 +56,7 @@ export function modelSettings(c: Config, m: ModelMetadata): ModelSettings {
     throw new ForecastError('MODEL_INVALID', `model ${m.name}/${m.version} forecasts ${m.horizons.length} horizons but FS_HORIZONS is ${c.horizons}; unset FS_HORIZONS or set it to ${m.horizons.length}`);
   }
   const windowBuckets = c.windowBuckets ?? DEFAULT_WINDOW[m.bucketSize];
-  const need = m.bucketSize === 'week' ? 53 + m.horizons.length : 400;
+  const need = artifact.family.lookback;
   if (windowBuckets < need) {
     throw new ForecastError('CONFIG_INVALID', `FS_WINDOW_BUCKETS (${windowBuckets}) is shorter than model ${m.name}'s lookback (${need} ${m.bucketSize}s); raise it or unset it`);
   }

@@ -111,11 +111,6 @@ export class Processor {
     return this.#store;
   }
 
-  /** Bucket size, horizons and window of the loaded model (null before start). */
-  get settings(): ModelSettings | null {
-    return this.#settings;
-  }
-
   start(): Promise<void> {
     this.#startPromise ??= this.#start();
     return this.#startPromise;
@@ -150,7 +145,7 @@ export class Processor {
     await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL)`);
     // the model decides bucket size, horizons and the window (explicit settings must agree)
     const artifact = await findPrimaryArtifact(c);
-    const settings = modelSettings(c, artifact.metadata);
+    const settings = modelSettings(c, artifact);
     this.#settings = settings;
     this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: settings.windowBuckets, bucketMs: bucketLengthMs(settings.bucketSize) });
     await this.reloadCatalog();

@@ -37,8 +37,7 @@ describe('daily model (m5-daily-gbm) on the real stack', () => {
   beforeAll(async () => {
     driver = await StackDriver.create({ modelName: 'm5-daily-gbm' });
     await driver.loadCatalog(replay.catalog);
-    const records: InputRecord[] = [...replay.initialPrices()];
-    for (const d of replay.days) records.push(...replay.eventsOfDay(d));
+    const records: InputRecord[] = [...replay.records()];
     for (let i = 0; i < records.length; i += 5_000) await driver.send(records.slice(i, i + 5_000));
   }, 120_000);
 

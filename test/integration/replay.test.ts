@@ -74,7 +74,7 @@ describe('replay of Walmart-format data through the whole pipeline', () => {
     const { M5Dataset, dayOf } = await import('../../src/tools/m5/m5-data.js');
     const { loadM5Replay } = await import('../../src/tools/m5/m5-replay.js');
     const r = loadM5Replay(M5Dataset.load(fileURLToPath(new URL('../../data/m5-sample', import.meta.url))), '2014-06-01', '2014-06-30');
-    const expected = r.initialPrices().length + r.days.reduce((n, d) => n + r.eventsOfDay(d).length, 0);
+    const expected = [...r.records()].length;
     expect(sent).toBe(expected);
     expect(r.days[0]).toBe(dayOf('2014-06-01'));
     const { storeFor } = await import('../../src/cli/cli-context.js');

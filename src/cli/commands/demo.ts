@@ -149,11 +149,7 @@ export function demoCommand(): Command {
         // paced so the two years take most of the run, leaving ~15 s for the price cut
         const rate = Math.max(500, Math.round(m5.count / Math.max(5, durationMs / 1000 - 15)));
         out(`[demo] replaying ${m5.count} real events (daily sales totals, price changes announced 28 days ahead) at ${rate} events/s`);
-        function* all(): Generator<InputRecord> {
-          yield* m5!.initialPrices();
-          for (const d of m5!.days) yield* m5!.eventsOfDay(d);
-        }
-        sent = await play(all(), input, { rate, shouldStop: () => Date.now() >= started + durationMs + 30_000 });
+        sent = await play(m5.records(), input, { rate, shouldStop: () => Date.now() >= started + durationMs + 30_000 });
         await caughtUp(sent);
         priceCut = await showPriceCut(m5.days.at(-1)!, cut);
       } else {

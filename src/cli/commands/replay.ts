@@ -28,10 +28,7 @@ export async function replayOf(dataset: string, dir: string, from?: string, to?:
       catalog: r.catalog,
       count: r.count,
       describe: `${r.catalog.length} series, ${r.days.length} days (daily sales totals, price changes announced 28 days ahead)`,
-      *records() {
-        yield* r.initialPrices();
-        for (const d of r.days) yield* r.eventsOfDay(d);
-      },
+      records: r.records,
     };
   }
   if (dataset === 'walmart') {

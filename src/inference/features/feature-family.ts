@@ -10,8 +10,8 @@ import type { BucketSize } from './bucket-clock.js';
 import type { SeriesSnapshot } from '../series-snapshot.js';
 
 /** Input streams a model can read. */
-export type ModelInput = 'sales' | 'prices' | 'promotions' | 'weather';
-export const MODEL_INPUTS: readonly ModelInput[] = ['sales', 'prices', 'promotions', 'weather'];
+export const MODEL_INPUTS = ['sales', 'prices', 'promotions', 'weather'] as const;
+export type ModelInput = (typeof MODEL_INPUTS)[number];
 
 export interface FeatureFamily {
   /** Family id as written in model.json (`featureSpec.family`). */
@@ -26,6 +26,8 @@ export interface FeatureFamily {
   readonly rowsPerSeries: number;
   /** Inputs the family's features read; a model.json `inputs` list narrows it to what the model learned. */
   readonly inputs: readonly ModelInput[];
+  /** Buckets of history the state window must keep for these features. */
+  readonly lookback: number;
   /** Horizons the family's features cover (and the model's output has). */
   readonly horizons: number;
   /** Writes `rowsPerSeries * featureCount` floats at `out[offset..]` for `snapshot` forecast from `origin`. */

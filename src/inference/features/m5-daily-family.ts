@@ -25,13 +25,15 @@ import {
   M5_DAILY_NAMES,
   M5_DAILY_SPEC_HASH,
   M5_DAILY_SPEC_VERSION,
+  M5_EVENT_TYPES as EVENT_TYPES,
+  M5_MEAN_WINDOWS,
   M5_SCALE_COLUMN,
 } from './m5-daily-spec.js';
+import { fillPricesInForce } from './price-schedule.js';
 
 export const M5_DAILY = 'm5-daily';
 
 const DAY_MS = 86_400_000;
-const EVENT_TYPES = ['Cultural', 'National', 'Religious', 'Sporting'] as const;
 /** Price days kept per series: o-363 (the 364-day reference) .. o+28. */
 const PRICE_BACK = 363;
 const PRICE_SPAN = PRICE_BACK + 1 + H;
@@ -65,7 +67,7 @@ export function parseM5Calendar(doc: CalendarDoc): M5Calendar {
     const i = d.day - doc.firstDay;
     if (i < 0 || i >= n) throw new Error(`calendar day ${d.day} outside ${doc.firstDay}..${doc.firstDay + n - 1}`);
     for (const t of d.events) {
-      const k = EVENT_TYPES.indexOf(t as (typeof EVENT_TYPES)[number]);
+      const k = EVENT_TYPES.indexOf(t);
       if (k < 0) throw new Error(`calendar day ${d.day}: unknown event type '${t}' (known: ${EVENT_TYPES.join(', ')})`);
       events[i]! |= 1 << k;
     }
@@ -115,7 +117,7 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
       return s;
     };
     const scale = Math.max(sumBack(56) / eff(56), 0.1);
-    const means = [7, 14, 28, 112, 364].map((w) => sumBack(w) / eff(w) / scale);
+    const means = M5_MEAN_WINDOWS.map((w) => sumBack(w) / eff(w) / scale);
     let daysSinceSale = L;
     for (let k = 0; k < L; k++) {
       if (S[k]! > 0) {
@@ -132,17 +134,10 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
       return i >= 0 && i < L ? S[i]! : 0;
     };
 
-    // prices in force o-363 .. o+28: a sweep over the ascending change list
+    // prices in force o-363 .. o+28
     const P = scratch.price;
     const base = o - PRICE_BACK;
-    const changes = snap.prices ?? [];
-    let k = 0;
-    let p = Number.NaN;
-    while (k < changes.length && changes[k]!.fromBucket <= base) p = changes[k++]!.price;
-    for (let i = 0; i < PRICE_SPAN; i++) {
-      while (k < changes.length && changes[k]!.fromBucket <= base + i) p = changes[k++]!.price;
-      P[i] = p;
-    }
+    fillPricesInForce(snap.prices ?? [], base, P);
     // serving only (M5 has neither): a regular price stands in where no shelf price is known
     const regular = snap.regularPrice ?? null;
     if (regular !== null && regular > 0) for (let i = 0; i < PRICE_SPAN; i++) if (P[i] !== P[i]) P[i] = regular;
@@ -231,6 +226,7 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
     // M5 has no weather: the family has no weather feature
     inputs: ['sales', 'prices', 'promotions'],
     horizons: H,
+    lookback: L,
     build,
     driftScale(features, offset) {
       // the training reference holds series with at least a year of history

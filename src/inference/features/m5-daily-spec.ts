@@ -10,8 +10,12 @@ export const M5_DAILY_SPEC_VERSION = 1;
 export const M5_DAILY_HORIZONS = 28;
 export const M5_DAILY_LOOKBACK = 400;
 
-const MEAN_WINDOWS = [7, 14, 28, 112, 364];
-const EVENT_TYPES = ['Cultural', 'National', 'Religious', 'Sporting'];
+/** Windows (days) of the `mean_*` features. */
+export const M5_MEAN_WINDOWS: readonly number[] = [7, 14, 28, 112, 364];
+/** Event types of the calendar, in feature order (`event_*`, bit k of the calendar's mask). */
+export const M5_EVENT_TYPES: readonly string[] = ['Cultural', 'National', 'Religious', 'Sporting'];
+const MEAN_WINDOWS = M5_MEAN_WINDOWS;
+const EVENT_TYPES = M5_EVENT_TYPES;
 
 export const M5_DAILY_NAMES: readonly string[] = Object.freeze([
   'horizon', 'weekday', 'day_of_month', 'month', 'scale',

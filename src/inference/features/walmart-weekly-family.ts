@@ -23,6 +23,8 @@ export function walmartWeeklyFamily(size: BucketSize = 'week'): FeatureFamily {
     // learned an effect from is its model.json `inputs`
     inputs: ['sales', 'promotions', 'weather'],
     horizons: FEATURE_HORIZONS,
+    // a season plus the horizons and one (the rule the window has had since spec v1)
+    lookback: 53 + FEATURE_HORIZONS,
     build(snapshot, origin, out, offset) {
       buildFeatures(snapshot, origin, size, out, offset);
     },

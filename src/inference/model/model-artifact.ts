@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { FeatureFamily } from '../features/feature-family.js';
+import { MODEL_INPUTS, type FeatureFamily } from '../features/feature-family.js';
 import { familyOf } from '../features/families.js';
 
 export const ModelMetadataSchema = z.object({
@@ -25,7 +25,7 @@ export const ModelMetadataSchema = z.object({
     names: z.array(z.string()),
   }),
   /** Inputs the model learned an effect from (default: every input its family reads). */
-  inputs: z.array(z.enum(['sales', 'prices', 'promotions', 'weather'])).optional(),
+  inputs: z.array(z.enum(MODEL_INPUTS)).optional(),
   /** Input rows per series: 1, or one per horizon (the daily GBM). */
   rowsPerSeries: z.number().int().positive().default(1),
   input: z.object({ name: z.string(), shape: z.tuple([z.literal(-1), z.number().int().positive()]) }),
@@ -121,8 +121,8 @@ export function checkModelAgainstFamily(m: ModelMetadata, family: FeatureFamily,
   }
 }
 
-/** Validates metadata against this build's feature spec (families that need no files: walmart-weekly). */
-export async function checkModelMetadata(raw: unknown, where: string, dir = '.'): Promise<{ metadata: ModelMetadata; family: FeatureFamily }> {
+/** Validates metadata against this build's feature spec; `dir` holds the files some families read (a calendar). */
+export async function checkModelMetadata(raw: unknown, where: string, dir: string): Promise<{ metadata: ModelMetadata; family: FeatureFamily }> {
   const metadata = parseModelMetadata(raw, where);
   let family: FeatureFamily;
   try {

@@ -12,6 +12,7 @@
  *   where the store has none), listed at least 28 days before the origin.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { fillPricesInForce } from '../../inference/features/price-schedule.js';
 import type { SeriesSnapshot } from '../../inference/series-snapshot.js';
 import { dateOf, dayOf, M5_HORIZON, type M5Dataset, type M5Series } from '../m5/m5-data.js';
 import type { Forecaster } from './forecaster.js';
@@ -67,14 +68,7 @@ export const weekdayOf = (day: number): number => (((day + 3) % 7) + 7) % 7;
 
 /** Price in force per day from `base` for `days` days (the last change at or before it), NaN before the first. */
 export function dailyPrices(s: M5Series, base: number, days: number): Float64Array {
-  const out = new Float64Array(days).fill(Number.NaN);
-  let p = Number.NaN;
-  let k = 0;
-  for (let i = 0; i < days; i++) {
-    while (k < s.prices.length && s.prices[k]!.fromBucket <= base + i) p = s.prices[k++]!.price;
-    out[i] = p;
-  }
-  return out;
+  return fillPricesInForce(s.prices, base, new Float64Array(days));
 }
 
 /** Promotion days: the day's price at least 10% below the highest price of the 56 days before it. */

@@ -19,9 +19,10 @@ import type { PriceChange, SeriesSnapshot } from '../../inference/series-snapsho
 import { seriesIdOf } from '../../state/catalog.js';
 
 const DAY_MS = 86_400_000;
-/** Days of sales a snapshot carries (the daily family's lookback). */
-export const M5_LOOKBACK = 400;
-export const M5_HORIZON = 28;
+import { M5_DAILY_HORIZONS as M5_HORIZON, M5_DAILY_LOOKBACK as M5_LOOKBACK } from '../../inference/features/m5-daily-spec.js';
+
+/** Days of sales a snapshot carries (the daily family's lookback) and days forecast. */
+export { M5_HORIZON, M5_LOOKBACK };
 
 export function dayOf(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);

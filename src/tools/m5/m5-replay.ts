@@ -24,6 +24,8 @@ export interface M5Replay {
   eventsOfDay(day: number): InputRecord[];
   /** Prices in force when the replay starts and those announced by then. */
   initialPrices(): InputRecord[];
+  /** Every event in event-time order: the initial prices, then day by day. */
+  records(): Generator<InputRecord>;
   count: number;
 }
 
@@ -81,5 +83,9 @@ export function loadM5Replay(data: M5Dataset, from?: string, to?: string): M5Rep
     }
     return out;
   };
-  return { catalog: series.map(catalogOf), days, eventsOfDay, initialPrices: initial, count };
+  function* records(): Generator<InputRecord> {
+    yield* initial();
+    for (const d of days) yield* eventsOfDay(d);
+  }
+  return { catalog: series.map(catalogOf), days, eventsOfDay, initialPrices: initial, records, count };
 }

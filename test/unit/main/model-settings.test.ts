@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { modelSettings } from '../../../src/main/models.js';
 import { loadConfig } from '../../../src/ops/config.js';
-import type { ModelMetadata } from '../../../src/inference/model/model-artifact.js';
+import type { ModelArtifact } from '../../../src/inference/model/model-artifact.js';
 
+/** An artifact as far as the settings read it: metadata and the family's lookback (400 days, 57 weeks). */
 const meta = (bucketSize: 'day' | 'week', horizons: number) =>
-  ({ name: 'm', version: '1', bucketSize, horizons: Array.from({ length: horizons }, (_, i) => i + 1) }) as unknown as ModelMetadata;
+  ({
+    metadata: { name: 'm', version: '1', bucketSize, horizons: Array.from({ length: horizons }, (_, i) => i + 1) },
+    family: { lookback: bucketSize === 'day' ? 400 : 57 },
+  }) as unknown as ModelArtifact;
 
 describe('modelSettings: the model decides bucket size and horizons', () => {
   it('takes them from the model when unset, with the window default of the bucket size', () => {
