@@ -26,12 +26,15 @@ export interface ForecastErrorOptions {
   cause?: unknown;
   /** The input field the error is about, for bad-input errors. */
   field?: string;
+  /** The series a bad-input error is about (UNKNOWN_SERIES), when there is one. */
+  seriesId?: string;
 }
 
 export class ForecastError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;
   readonly field: string | undefined;
+  readonly seriesId: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: ForecastErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -39,6 +42,7 @@ export class ForecastError extends Error {
     this.code = code;
     this.retriable = options.retriable ?? false;
     this.field = options.field;
+    this.seriesId = options.seriesId;
   }
 }
 

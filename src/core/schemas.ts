@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The Avro schemas in `schemas/` (one file each), read from src/ or dist/ alike. */
-export type SchemaName = 'sales' | 'promotion' | 'weather' | 'price' | 'forecast-updated' | 'alert';
+export type SchemaName = 'sales' | 'promotion' | 'weather' | 'price' | 'catalog' | 'forecast-updated' | 'alert';
 
 const DIR = new URL('../../schemas/', import.meta.url);
 

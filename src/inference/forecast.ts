@@ -9,7 +9,7 @@ export interface HorizonForecast {
   p90: number;
 }
 
-export type ForecastSource = 'primary' | 'fallback';
+export type ForecastSource = 'primary' | 'fallback' | 'cold_start';
 
 /** One series' fresh forecast with its provenance: what the publish stage sends. */
 export interface Forecast {
@@ -38,6 +38,8 @@ export interface PrimaryModel {
   readonly family: FeatureFamily;
   /** Inputs the model learned an effect from: an event of another kind is stored but re-forecasts nothing. */
   readonly inputs: readonly ModelInput[];
+  /** Series younger than this many buckets since their first sale are served as cold starts (null: no cold-start branch). */
+  readonly coldStartBuckets: number | null;
   /** Execution provider actually running (cpu, cuda, tensorrt). */
   readonly provider: string;
   /** Providers tried before it, with why they did not load (empty when the first one runs). */

@@ -5,7 +5,7 @@ import type { Catalog } from '../state/catalog.js';
 import type { SeriesInfo, StateStore } from '../state/state-types.js';
 import { bucketEndMs, bucketLabel, bucketOf, type BucketSize } from './features/bucket-clock.js';
 import { floatsPerSeries } from './features/feature-family.js';
-import type { Forecast, ForecastSource } from './forecast.js';
+import type { Forecast, ForecastSource, PrimaryModel } from './forecast.js';
 import type { InferenceEvents, ModelGuard } from './model-guard.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
 
@@ -51,8 +51,25 @@ export interface ForecasterOptions {
  */
 export class Forecaster {
   readonly #o: ForecasterOptions;
+  /** Newest sales bucket of any series forecast so far: the data's "today" (a replay's too). */
+  #newestSales: number | null = null;
   constructor(options: ForecasterOptions) {
     this.#o = options;
+  }
+
+  /**
+   * The origin of a series without sales: the data's newest day (the newest sales bucket this
+   * process has seen, never past the wall clock's yesterday; the wall clock alone before any),
+   * or the day before its listing when that lies later (a launch announced ahead is forecast
+   * for its first days on sale, as the launch protocol does).
+   */
+  #noSalesOrigin(info: SeriesInfo, now: number): number {
+    const o = this.#o;
+    const wall = bucketOf(now, o.bucketSize) - 1;
+    const data = this.#newestSales === null ? wall : Math.min(this.#newestSales, wall);
+    if (!info.listedDate) return data;
+    const listed = bucketOf(Date.parse(`${info.listedDate}T12:00:00Z`), o.bucketSize);
+    return Math.max(data, listed - 1);
   }
 
   async forecast(items: readonly BatchItem[]): Promise<Forecast[]> {
@@ -69,15 +86,40 @@ export class Forecaster {
     return this.forecastSeries(infos, kept.map((k) => k.triggers));
   }
 
+  /** The primary model the forecasts come from (its inputs, horizons, name and version). */
+  get model(): PrimaryModel {
+    return this.#o.guard.model;
+  }
+
   /** Forecast catalog series directly (full refresh uses this without Kafka triggers). */
   async forecastSeries(infos: readonly SeriesInfo[], triggers: ReadonlyArray<BatchItem['triggers']> = []): Promise<Forecast[]> {
+    if (infos.length === 0) return [];
+    const snapshots = await this.readSnapshots(infos);
+    for (const s of snapshots) if (s.lastSalesBucket !== null && (this.#newestSales === null || s.lastSalesBucket > this.#newestSales)) this.#newestSales = s.lastSalesBucket;
+    return this.forecastSnapshots(snapshots, infos, triggers, 'live');
+  }
+
+  /** The live state of these series, as the loaded model's features read it (one round trip). */
+  readSnapshots(infos: readonly SeriesInfo[]): Promise<SeriesSnapshot[]> {
+    return this.#o.store.readSnapshots(infos, { prices: this.#o.guard.model.inputs.includes('prices') });
+  }
+
+  /**
+   * Forecasts from snapshots: `live` through the guarded model (breaker, drift monitor),
+   * `what-if` for hypothetical snapshots (ModelGuard.peek: same model and checks, no effect on
+   * the breaker or the drift windows). For the same snapshots both give the same numbers.
+   */
+  async forecastSnapshots(
+    snapshots: readonly SeriesSnapshot[],
+    infos: readonly SeriesInfo[],
+    triggers: ReadonlyArray<BatchItem['triggers']>,
+    mode: 'live' | 'what-if',
+  ): Promise<Forecast[]> {
     const o = this.#o;
-    const batch = infos.length;
+    const batch = snapshots.length;
     if (batch === 0) return [];
-    const snapshots = await o.store.readSnapshots(infos, { prices: o.guard.model.inputs.includes('prices') });
     const now = o.clock.now();
-    const fallbackOrigin = bucketOf(now, o.bucketSize) - 1;
-    const origins = snapshots.map((s) => forecastOrigin(s, o.bucketSize, fallbackOrigin));
+    const origins = snapshots.map((s, i) => (s.lastSalesBucket === null ? this.#noSalesOrigin(infos[i]!, now) : forecastOrigin(s, o.bucketSize, 0)));
 
     // the features of the loaded model's family; a fresh buffer per batch (copied to the worker)
     const family = o.guard.model.family;
@@ -86,16 +128,19 @@ export class Forecaster {
     for (let i = 0; i < batch; i++) family.build(snapshots[i]!, origins[i]!, features, i * width);
 
     const started = performance.now();
-    const primary = await o.guard.run(features, batch);
+    const primary = mode === 'live' ? await o.guard.run(features, batch) : await o.guard.peek(features, batch);
     const model = o.guard.model;
     const horizons = model.horizons;
-    const source: ForecastSource = primary ? 'primary' : 'fallback';
-    o.events.emit('inference', { batch, durationMs: performance.now() - started, source });
+    if (mode === 'live') o.events.emit('inference', { batch, durationMs: performance.now() - started, source: primary ? 'primary' : 'fallback' });
+    const young = model.coldStartBuckets;
 
     const out: Forecast[] = [];
     for (let i = 0; i < batch; i++) {
       const snap = snapshots[i]!;
       const origin = origins[i]!;
+      // the model's launch branch serves a series without enough history of its own
+      const first = snap.firstSaleBucket ?? null;
+      const source: ForecastSource = !primary ? 'fallback' : young !== null && (first === null || origin - first + 1 < young) ? 'cold_start' : 'primary';
       const values = primary ? primary.subarray(i * horizons * 3, (i + 1) * horizons * 3) : o.fallback.forecast(snap, origin, o.bucketSize, horizons);
       const hs = [];
       for (let h = 0; h < horizons; h++) {

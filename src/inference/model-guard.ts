@@ -109,6 +109,31 @@ export class ModelGuard {
     return out;
   }
 
+  /**
+   * Run the primary model for a hypothetical question (what-if): the same checks as `run`
+   * (timeout, valid quantiles) but outside the breaker's statistics and the drift monitor,
+   * so what-if traffic can neither open the breaker nor shift the drift windows. Null while
+   * the breaker is open or when the call fails: the caller serves the fallback, as live.
+   */
+  async peek(features: Float32Array, batch: number): Promise<Float32Array | null> {
+    if (this.#state === 'open') return null;
+    const model = this.#o.model;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const out = await Promise.race([
+        model.run(features, batch),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs);
+        }),
+      ]);
+      return checkQuantiles(out, batch, model.horizons) ? null : out;
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Force the breaker open (an operator or a failed model check). */
   open(reason: string): void {
     this.#breaker.open();

@@ -1,3 +1,5 @@
+import type { SeriesInfo } from '../state/state-types.js';
+
 /** Validated input events (what the decoders produce once a record has passed checks). */
 export interface SourceOffset {
   topic: string;
@@ -56,7 +58,17 @@ export interface PriceEvent {
   eventTimeMs: number;
 }
 
-export type InputEvent = SalesEvent | PromotionEvent | WeatherEvent | PriceEvent;
+/** A catalog record: an item listed (or re-described) in a store. */
+export interface ListingEvent {
+  kind: 'listing';
+  info: SeriesInfo;
+  regularPrice: number | null;
+  /** Noon UTC of listedDate, or null when the record gives none. */
+  listedMs: number | null;
+  eventTimeMs: number;
+}
+
+export type InputEvent = SalesEvent | PromotionEvent | WeatherEvent | PriceEvent | ListingEvent;
 
 /** Raw Kafka record as the ingest stage sees it. */
 export interface RawRecord {

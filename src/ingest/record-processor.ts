@@ -1,15 +1,27 @@
 import type avro from 'avsc';
 import { ForecastError, isBadInput } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import type { SchemaCodec } from '../core/schema-codec.js';
+import { parseSchema, type SchemaCodec } from '../core/schema-codec.js';
+import { loadSchema } from '../core/schemas.js';
 import type { TypedEmitter } from '../core/typed-emitter.js';
 import { bucketOf, type BucketSize } from '../inference/features/bucket-clock.js';
 import type { Catalog } from '../state/catalog.js';
-import type { PriceUpdate, PromotionUpdate, SalesUpdate, StateStore, WeatherUpdate } from '../state/state-types.js';
+import type { PriceUpdate, PromotionUpdate, SalesUpdate, SeriesInfo, StateStore, WeatherUpdate } from '../state/state-types.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import { seriesOfPromotion, seriesOfWeather } from './fan-out.js';
 import type { InputEvent, RawRecord, SourceOffset } from './input-events.js';
-import { validatePrice, validatePromotion, validateSales, validateWeather, type ValidationContext } from './validate-event.js';
+import { validateCatalog, validatePrice, validatePromotion, validateSales, validateWeather, type ValidationContext } from './validate-event.js';
+
+/** The reader schema of every input topic (the processor's own Avro files). */
+export function inputReaders(): RecordProcessorOptions['readers'] {
+  return {
+    sales: parseSchema(loadSchema('sales')),
+    promotion: parseSchema(loadSchema('promotion')),
+    weather: parseSchema(loadSchema('weather')),
+    price: parseSchema(loadSchema('price')),
+    catalog: parseSchema(loadSchema('catalog')),
+  };
+}
 
 export type BadInputPolicy = 'dlq' | 'skip' | 'fail';
 
@@ -18,6 +30,7 @@ export interface IngestEvents {
   'record-rejected': { topic: string; code: string; policy: BadInputPolicy };
   'sales-too-old': { seriesId: string; bucket: number };
   'sales-duplicate': { seriesId: string };
+  'item-listed': { seriesId: string; change: 'added' | 'changed' | 'same'; listedDate: string | null };
 }
 
 export interface TopicNames {
@@ -25,11 +38,12 @@ export interface TopicNames {
   promotions: string;
   weather: string;
   prices: string;
+  catalog: string;
 }
 
 export interface RecordProcessorOptions {
   codec: SchemaCodec;
-  readers: { sales: avro.Type; promotion: avro.Type; weather: avro.Type; price: avro.Type };
+  readers: { sales: avro.Type; promotion: avro.Type; weather: avro.Type; price: avro.Type; catalog: avro.Type };
   topics: TopicNames;
   catalog: Catalog;
   store: StateStore;
@@ -78,13 +92,30 @@ export class RecordProcessor {
     const o = this.#o;
     const ctx: ValidationContext = { catalog: o.catalog, nowMs: o.clock.now(), maxFutureMs: o.maxFutureMs };
     const good: Array<{ event: InputEvent; source: SourceOffset }> = [];
-    const bad: DeadLetter[] = [];
-    for (const record of records) {
-      try {
-        good.push({ event: await this.#decode(record, ctx), source: { topic: record.topic, partition: record.partition, offset: record.offset } });
-      } catch (err) {
-        if (!isBadInput(err)) throw err;
-        bad.push({ record, error: err as ForecastError });
+    let bad: DeadLetter[] = [];
+    const decodeAll = async (list: readonly RawRecord[]) => {
+      const failed: DeadLetter[] = [];
+      for (const record of list) {
+        try {
+          good.push({ event: await this.#decode(record, ctx), source: { topic: record.topic, partition: record.partition, offset: record.offset } });
+        } catch (err) {
+          if (!isBadInput(err)) throw err;
+          failed.push({ record, error: err as ForecastError });
+        }
+      }
+      return failed;
+    };
+    bad = await decodeAll(records);
+    // an item listed through another instance (its catalog partition is not ours) is in Redis
+    // before this instance's 15-s reload: look the unknown ones up once before rejecting them
+    const unknown = [...new Set(bad.flatMap((b) => (b.error.seriesId && (b.error.code === 'UNKNOWN_SERIES' || b.error.code === 'UNKNOWN_STORE') ? [b.error.seriesId] : [])))];
+    if (unknown.length > 0) {
+      const found = await o.store.loadCatalogEntries(unknown);
+      if (found.length > 0) {
+        for (const info of found) o.catalog.upsert(info);
+        const ids = new Set(found.map((f) => f.seriesId));
+        const retry = bad.filter((b) => b.error.seriesId !== undefined && ids.has(b.error.seriesId));
+        bad = [...bad.filter((b) => !retry.includes(b)), ...(await decodeAll(retry.map((b) => b.record)))];
       }
     }
     if (bad.length > 0) await this.#reject(bad);
@@ -94,6 +125,7 @@ export class RecordProcessor {
     const promotions: PromotionUpdate[] = [];
     const weather: WeatherUpdate[] = [];
     const prices: PriceUpdate[] = [];
+    const listings: SeriesInfo[] = [];
     const affected: AffectedSeries = new Map();
     const reforecast = o.reforecastOn ?? ALL_INPUTS;
     const touch = (seriesId: string, source: SourceOffset) => {
@@ -135,6 +167,21 @@ export class RecordProcessor {
         });
         // a replayed price change re-forecasts too: the forecast it caused may not have been published
         if (reforecast.prices) touch(e.seriesId, source);
+      } else if (e.kind === 'listing') {
+        listings.push(e.info);
+        // the regular price is the price in force from the listing on (or from the record's day)
+        if (e.regularPrice !== null) {
+          prices.push({
+            seriesId: e.info.seriesId,
+            eventId: `catalog@${e.eventTimeMs}`,
+            fromBucket: bucketOf(e.listedMs ?? e.eventTimeMs, o.bucketSize),
+            price: e.regularPrice,
+            regularPrice: e.regularPrice,
+            eventTimeMs: e.eventTimeMs,
+          });
+        }
+        // a listing is forecast at once (cold start for an item without sales)
+        touch(e.info.seriesId, source);
       } else {
         weather.push({
           scope: e.scope,
@@ -146,6 +193,14 @@ export class RecordProcessor {
       }
     }
 
+    // the catalog first: the in-memory index only learns an item once Redis holds it
+    if (listings.length > 0) {
+      await o.store.putCatalog(listings);
+      for (const info of listings) {
+        const change = o.catalog.upsert(info);
+        o.events.emit('item-listed', { seriesId: info.seriesId, change, listedDate: info.listedDate ?? null });
+      }
+    }
     const [salesOutcomes] = await Promise.all([
       o.store.applySales(sales),
       o.store.applyPromotions(promotions),
@@ -175,6 +230,7 @@ export class RecordProcessor {
     if (record.topic === o.topics.promotions) return validatePromotion((await o.codec.decode(record.value, o.readers.promotion)) as Record<string, unknown>, ctx);
     if (record.topic === o.topics.weather) return validateWeather((await o.codec.decode(record.value, o.readers.weather)) as Record<string, unknown>, ctx);
     if (record.topic === o.topics.prices) return validatePrice((await o.codec.decode(record.value, o.readers.price)) as Record<string, unknown>, ctx);
+    if (record.topic === o.topics.catalog) return validateCatalog((await o.codec.decode(record.value, o.readers.catalog)) as Record<string, unknown>, ctx);
     throw new ForecastError('DECODE_FAILED', `topic: '${record.topic}' is not an input topic of this processor`, { field: 'topic' });
   }
 

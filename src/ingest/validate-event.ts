@@ -1,7 +1,8 @@
 import { ForecastError } from '../core/errors.js';
 import type { Catalog } from '../state/catalog.js';
 import { seriesIdOf } from '../state/catalog.js';
-import type { PriceEvent, PromotionEvent, SalesEvent, WeatherEvent } from './input-events.js';
+import type { SeriesInfo } from '../state/state-types.js';
+import type { ListingEvent, PriceEvent, PromotionEvent, SalesEvent, WeatherEvent } from './input-events.js';
 
 /**
  * Checks a decoded record and turns it into an input event. Every failure names the
@@ -78,11 +79,20 @@ function knownSeries(store: string, item: string, ctx: ValidationContext): strin
   const seriesId = seriesIdOf(store, item);
   if (!ctx.catalog.series(seriesId)) {
     if (!ctx.catalog.hasStore(store)) {
-      throw new ForecastError('UNKNOWN_STORE', `store: '${store}' is not in the catalog; load it first (forecast-stream catalog load)`, { field: 'store' });
+      throw new ForecastError(
+        'UNKNOWN_STORE',
+        `store: '${store}' is not in the catalog; publish its items on the catalog topic (or \`forecast-stream catalog load\`), then \`forecast-stream dead-letters replay --code UNKNOWN_STORE\``,
+        { field: 'store', seriesId },
+      );
     }
-    throw new ForecastError('UNKNOWN_SERIES', `item: series '${seriesId}' (store '${store}', item '${item}') is not in the catalog; add the item to the catalog first`, {
-      field: 'item',
-    });
+    throw new ForecastError(
+      'UNKNOWN_SERIES',
+      `item: series '${seriesId}' (store '${store}', item '${item}') is not in the catalog; publish it on the catalog topic (or \`forecast-stream catalog load\`), then \`forecast-stream dead-letters replay --code UNKNOWN_SERIES\``,
+      {
+        field: 'item',
+        seriesId,
+      },
+    );
   }
   return seriesId;
 }
@@ -113,6 +123,33 @@ export function validatePrice(raw: Record<string, unknown>, ctx: ValidationConte
   }
   const seriesId = knownSeries(store, item, ctx);
   return { kind: 'price', eventId, seriesId, store, item, price: p, regularPrice, effectiveMs, eventTimeMs };
+}
+
+/** Listing dates further than this from the record's eventTime are mistakes (a year of lead at most). */
+const MAX_LISTING_LEAD_MS = 400 * 86_400_000;
+
+export function validateCatalog(raw: Record<string, unknown>, ctx: ValidationContext): ListingEvent {
+  const store = text(raw.store, 'store');
+  const item = text(raw.item, 'item');
+  const category = text(raw.category, 'category');
+  const department = raw.department === null || raw.department === undefined ? undefined : text(raw.department, 'department');
+  let region = raw.region === null || raw.region === undefined ? undefined : text(raw.region, 'region');
+  region ??= ctx.catalog.regionOfStore(store);
+  if (region === undefined) bad('region', `store '${store}' is new to the catalog: send its region (the state or area whose weather and SNAP days apply)`);
+  const regularPrice = raw.regularPrice === null || raw.regularPrice === undefined ? null : price(raw.regularPrice, 'regularPrice');
+  const eventTimeMs = time(raw.eventTime, 'eventTime', ctx);
+  let listedMs: number | null = null;
+  let listedDate: string | undefined;
+  if (raw.listedDate !== null && raw.listedDate !== undefined) {
+    listedDate = text(raw.listedDate, 'listedDate');
+    listedMs = Date.parse(`${listedDate}T12:00:00Z`);
+    if (!DATE_RE.test(listedDate) || Number.isNaN(listedMs)) bad('listedDate', `must be a calendar date YYYY-MM-DD (got '${listedDate}')`);
+    if (listedMs > eventTimeMs + MAX_LISTING_LEAD_MS) bad('listedDate', `is ${listedDate}, more than 400 days after eventTime; send the first day the item is on sale`);
+  }
+  const info: SeriesInfo = { seriesId: seriesIdOf(store, item), store, item, category, region };
+  if (department !== undefined) info.department = department;
+  if (listedDate !== undefined) info.listedDate = listedDate;
+  return { kind: 'listing', info, regularPrice, listedMs, eventTimeMs };
 }
 
 export function validatePromotion(raw: Record<string, unknown>, ctx: ValidationContext): PromotionEvent {

@@ -73,6 +73,7 @@ export async function loadPrimaryModel(c: Config, artifact: ModelArtifact, log: 
     horizons: m.horizons.length,
     family: artifact.family,
     inputs: m.inputs ?? artifact.family.inputs,
+    coldStartBuckets: m.coldStart?.historyBuckets ?? null,
     reference: driftReferenceOf(m),
     providers: {
       providers: [...c.executionProviders],

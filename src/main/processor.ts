@@ -4,15 +4,16 @@ import { Kafka, logLevel as kafkaLogLevel, type Consumer, type Producer } from '
 import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batcher.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ForecastError } from '../core/errors.js';
-import { RegistrySchemaCodec, parseSchema, type SchemaCodec } from '../core/schema-codec.js';
+import { RegistrySchemaCodec, type SchemaCodec } from '../core/schema-codec.js';
 import { loadSchema, valueSubject } from '../core/schemas.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { ConsumerRunner } from '../ingest/consumer-runner.js';
-import { RecordProcessor, type IngestEvents } from '../ingest/record-processor.js';
+import { RecordProcessor, inputReaders, type IngestEvents } from '../ingest/record-processor.js';
 import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import type { PrimaryModel } from '../inference/forecast.js';
 import { Forecaster, type FallbackModel } from '../inference/forecaster.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
+import { WhatIf, WhatIfError } from '../inference/what-if.js';
 import type { Config } from '../ops/config.js';
 import { startHealthServer } from '../ops/health-server.js';
 import { LagMonitor } from '../ops/lag-monitor.js';
@@ -84,6 +85,7 @@ export class Processor {
   #publisher!: ForecastPublisher;
   #batcher!: AffectedBatcher;
   #runner: ConsumerRunner | null = null;
+  #whatIf: WhatIf | null = null;
   #health: Server | null = null;
   #lag: LagMonitor | null = null;
   #catalogTimer: NodeJS.Timeout | null = null;
@@ -204,18 +206,14 @@ export class Processor {
       },
     });
 
-    if (c.metricsPort > 0) this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource());
+    this.#whatIf = new WhatIf({ forecaster: this.#forecaster, catalog: this.catalog, bucketSize: settings.bucketSize, batchSize: c.batchMaxSize });
+    if (c.metricsPort > 0) this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body) });
 
     if (this.#consume) {
       const processor = new RecordProcessor({
         codec: this.#codec,
-        readers: {
-          sales: parseSchema(loadSchema('sales')),
-          promotion: parseSchema(loadSchema('promotion')),
-          weather: parseSchema(loadSchema('weather')),
-          price: parseSchema(loadSchema('price')),
-        },
-        topics: { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices },
+        readers: inputReaders(),
+        topics: { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices, catalog: c.topicCatalog },
         catalog: this.catalog,
         store: this.#store,
         deadLetters: new DeadLetterPublisher(this.#producer, c.topicDeadLetter, this.events.publish),
@@ -233,7 +231,7 @@ export class Processor {
       this.#consumer = this.#kafka.consumer({ groupId: c.groupId, sessionTimeout: c.kafkaSessionTimeoutMs, heartbeatInterval: Math.min(3_000, Math.floor(c.kafkaSessionTimeoutMs / 3)), allowAutoTopicCreation: false });
       this.#runner = new ConsumerRunner({
         consumer: this.#consumer,
-        topics: [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices],
+        topics: [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog],
         processor,
         batcher: this.#batcher,
         chunkSize: 2_000,
@@ -245,7 +243,7 @@ export class Processor {
         log: this.#log,
       });
       await this.#runner.start();
-      this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices], this.metrics.registry);
+      this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog], this.metrics.registry);
       await this.#lag.start();
     }
     this.#state = 'running';
@@ -272,7 +270,22 @@ export class Processor {
   }
 
   async reloadCatalog(): Promise<void> {
-    for (const s of await this.#store.loadCatalog()) this.catalog.add(s);
+    for (const s of await this.#store.loadCatalog()) this.catalog.upsert(s);
+  }
+
+  /**
+   * POST /v1/what-if: the live model on the live state with hypothetical prices, promotion or
+   * weather, beside the forecast without them; writes no state, publishes nothing (docs/what-if.md).
+   */
+  async whatIf(body: unknown): Promise<{ status: number; body: unknown }> {
+    if (this.#state !== 'running' || !this.#whatIf) return { status: 503, body: { error: { field: '', message: `processor is ${this.#state}; retry when /readyz is 200` } } };
+    try {
+      return { status: 200, body: await this.#whatIf.ask(body) };
+    } catch (err) {
+      if (err instanceof WhatIfError) return { status: err.status, body: { error: { field: err.field, message: err.message } } };
+      if (err instanceof ForecastError && err.retriable) return { status: 503, body: { error: { field: '', message: err.message } } };
+      throw err;
+    }
   }
 
   /** Forecast every catalog series from state and publish (nightly or after a model change). */

@@ -19,7 +19,7 @@ export const configSchema = z
     kafkaBrokers: csv.default(['127.0.0.1:9092']),
     /** FS_KAFKA_CLIENT_ID */
     kafkaClientId: z.string().min(1).default('forecast-stream'),
-    /** FS_GROUP_ID: the consumer group over the four input topics (sales, prices, promotions, weather). */
+    /** FS_GROUP_ID: the consumer group over the input topics (sales, prices, promotions, weather, catalog). */
     groupId: z.string().min(1).default('forecast-stream'),
     /** FS_TOPIC_SALES: input topic of sales events. */
     topicSales: z.string().min(1).default('sales'),
@@ -29,6 +29,8 @@ export const configSchema = z
     topicWeather: z.string().min(1).default('weather'),
     /** FS_TOPIC_PRICES: input topic of shelf-price changes (price cuts are promotions too). */
     topicPrices: z.string().min(1).default('prices'),
+    /** FS_TOPIC_CATALOG: compacted topic of catalog items (listings, new products; `catalog load` writes it too). */
+    topicCatalog: z.string().min(1).default('catalog'),
     /** FS_TOPIC_FORECASTS: output topic of forecast-updated events. */
     topicForecasts: z.string().min(1).default('forecast-updated'),
     /** FS_TOPIC_ALERTS: drift, breaker and model alerts. */
@@ -122,9 +124,9 @@ export const configSchema = z
     if (c.batchCapacity < c.batchMaxSize) {
       ctx.addIssue({ code: 'custom', path: ['batchCapacity'], message: `batchCapacity (${c.batchCapacity}) must be >= batchMaxSize (${c.batchMaxSize})` });
     }
-    const topics = [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicForecasts, c.topicAlerts, c.topicDeadLetter];
+    const topics = [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog, c.topicForecasts, c.topicAlerts, c.topicDeadLetter];
     if (new Set(topics).size !== topics.length) {
-      ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the seven topic names (topicSales, topicPromotions, topicWeather, topicPrices, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
+      ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the eight topic names (topicSales, topicPromotions, topicWeather, topicPrices, topicCatalog, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
     }
   });
 
@@ -140,6 +142,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   topicPromotions: ['FS_TOPIC_PROMOTIONS'],
   topicWeather: ['FS_TOPIC_WEATHER'],
   topicPrices: ['FS_TOPIC_PRICES'],
+  topicCatalog: ['FS_TOPIC_CATALOG'],
   topicForecasts: ['FS_TOPIC_FORECASTS'],
   topicAlerts: ['FS_TOPIC_ALERTS'],
   topicDeadLetter: ['FS_TOPIC_DEAD_LETTER'],

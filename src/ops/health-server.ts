@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface HealthSource {
@@ -10,10 +10,68 @@ export interface HealthSource {
   status(): Record<string, unknown>;
 }
 
-/** /metrics (Prometheus), /healthz (liveness), /readyz (readiness), /status (JSON). */
-export async function startHealthServer(port: number, registry: Registry, health: HealthSource): Promise<Server> {
+/** A JSON POST endpoint: the parsed body in, a status and a JSON document out. */
+export type JsonHandler = (body: unknown) => Promise<{ status: number; body: unknown }>;
+
+/** Largest JSON body accepted (a what-if over a whole store's series ids fits). */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+function sendJson(res: ServerResponse, status: number, doc: unknown): void {
+  const text = JSON.stringify(doc);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve('too-large');
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function handlePost(req: IncomingMessage, res: ServerResponse, handler: JsonHandler): Promise<void> {
+  const raw = await readBody(req);
+  if (raw === 'too-large') return sendJson(res, 413, { error: { field: 'body', message: `larger than ${MAX_BODY_BYTES} bytes; select series by store/category instead of listing them` } });
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    return sendJson(res, 400, { error: { field: 'body', message: `not JSON: ${(err as Error).message}` } });
+  }
+  const out = await handler(body);
+  sendJson(res, out.status, out.body);
+}
+
+/**
+ * /metrics (Prometheus), /healthz (liveness), /readyz (readiness), /status (JSON), and the
+ * JSON POST endpoints given (the what-if API).
+ */
+export async function startHealthServer(port: number, registry: Registry, health: HealthSource, post: Record<string, JsonHandler> = {}): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
+    const path = url.split('?')[0]!;
+    if (post[path]) {
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST' });
+        res.end();
+        return;
+      }
+      handlePost(req, res, post[path]).catch((err: Error) => {
+        if (!res.headersSent) sendJson(res, 500, { error: { field: '', message: err.message } });
+      });
+      return;
+    }
     if (url.startsWith('/metrics')) {
       registry
         .metrics()
@@ -41,6 +99,8 @@ export async function startHealthServer(port: number, registry: Registry, health
     res.writeHead(404);
     res.end();
   });
+  // many concurrent what-if clients keep their connections open
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '0.0.0.0', () => resolve());

@@ -69,9 +69,10 @@ export class PipelineMetrics {
       if (psiBaseline !== null) this.driftPsi.set(psiBaseline);
       this.trainingPsi.set(psiTraining);
     });
-    e.publish.on('forecasts-published', ({ primary, fallback, oldestEnqueueMs }) => {
+    e.publish.on('forecasts-published', ({ primary, fallback, coldStart, oldestEnqueueMs }) => {
       this.forecasts.inc({ source: 'primary' }, primary);
       this.forecasts.inc({ source: 'fallback' }, fallback);
+      this.forecasts.inc({ source: 'cold_start' }, coldStart);
       if (oldestEnqueueMs !== null) this.eventToForecast.observe(oldestEnqueueMs / 1000);
     });
     e.publish.on('alert-published', ({ kind }) => this.alerts.inc({ kind }));

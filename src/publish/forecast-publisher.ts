@@ -4,7 +4,7 @@ import type { Forecast } from '../inference/forecast.js';
 import type { MessageProducer } from './message-producer.js';
 
 export interface PublishEvents {
-  'forecasts-published': { count: number; primary: number; fallback: number; oldestEnqueueMs: number | null };
+  'forecasts-published': { count: number; primary: number; fallback: number; coldStart: number; oldestEnqueueMs: number | null };
   'dead-lettered': { count: number };
   'alert-published': { kind: string; severity: string };
 }
@@ -21,9 +21,12 @@ export function forecastRecord(f: Forecast): Record<string, unknown> {
     horizons: f.horizons,
     modelName: f.modelName,
     modelVersion: f.modelVersion,
-    source: f.source,
+    // the launch branch is the primary model: on the wire source stays in v1's two symbols
+    // (old readers keep reading) and the new coldStart field says which branch
+    source: f.source === 'fallback' ? 'fallback' : 'primary',
     featureAgeMs: f.featureAgeMs === null ? null : Math.round(f.featureAgeMs),
     triggers: f.triggers,
+    coldStart: f.source === 'cold_start',
   };
 }
 
@@ -43,8 +46,10 @@ export class ForecastPublisher {
   async publish(forecasts: readonly Forecast[], oldestEnqueueMs: number | null = null): Promise<void> {
     if (forecasts.length === 0) return;
     let primary = 0;
+    let coldStart = 0;
     const messages = forecasts.map((f) => {
       if (f.source === 'primary') primary++;
+      else if (f.source === 'cold_start') coldStart++;
       // no per-message headers: source and model version are in the record, and kafkajs
       // spends about a third more per message with two headers (bench/results)
       return { key: f.seriesId, value: this.encode(forecastRecord(f)) };
@@ -54,6 +59,6 @@ export class ForecastPublisher {
     } catch (cause) {
       throw new ForecastError('PUBLISH_FAILED', `publishing ${messages.length} forecasts to ${this.topic} failed: ${(cause as Error).message}`, { retriable: true, cause });
     }
-    this.events.emit('forecasts-published', { count: forecasts.length, primary, fallback: forecasts.length - primary, oldestEnqueueMs });
+    this.events.emit('forecasts-published', { count: forecasts.length, primary, fallback: forecasts.length - primary - coldStart, coldStart, oldestEnqueueMs });
   }
 }

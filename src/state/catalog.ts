@@ -25,6 +25,29 @@ export class Catalog {
     stores.add(s.store);
   }
 
+  /**
+   * Add or replace an entry (a catalog record for a listed item may change its department,
+   * category or listing date): 'added', 'changed', or 'same' when nothing differs.
+   */
+  upsert(s: SeriesInfo): 'added' | 'changed' | 'same' {
+    const old = this.#byId.get(s.seriesId);
+    if (!old) {
+      this.add(s);
+      return 'added';
+    }
+    if (sameInfo(old, s)) return 'same';
+    remove(this.#byStore, old.store, old);
+    remove(this.#byStoreCategory, `${old.store}\u0000${old.category}`, old);
+    this.#byId.delete(s.seriesId);
+    this.add(s);
+    return 'changed';
+  }
+
+  /** The region of a store the catalog knows (its first series'), or undefined. */
+  regionOfStore(store: string): string | undefined {
+    return this.#byStore.get(store)?.[0]?.region;
+  }
+
   get size(): number {
     return this.#byId.size;
   }
@@ -62,6 +85,18 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+function remove<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (!list) return;
+  const i = list.indexOf(value);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) map.delete(key);
+}
+
+function sameInfo(a: SeriesInfo, b: SeriesInfo): boolean {
+  return a.store === b.store && a.item === b.item && a.category === b.category && a.region === b.region && a.department === b.department && a.listedDate === b.listedDate;
 }
 
 export function seriesIdOf(store: string, item: string): string {

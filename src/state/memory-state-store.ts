@@ -60,6 +60,13 @@ export class MemoryStateStore implements StateStore {
     return [...this.#catalog.values()].map((s) => ({ ...s }));
   }
 
+  async loadCatalogEntries(seriesIds: readonly string[]): Promise<SeriesInfo[]> {
+    return seriesIds.flatMap((id) => {
+      const s = this.#catalog.get(id);
+      return s ? [{ ...s }] : [];
+    });
+  }
+
   async applySales(updates: readonly SalesUpdate[]): Promise<ApplyOutcome[]> {
     return updates.map((u) => {
       let w = this.#series.get(u.seriesId);

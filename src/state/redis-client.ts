@@ -13,6 +13,7 @@ export interface RedisClient {
   pipeline(): RedisPipeline;
   defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
   hgetall(key: string): Promise<Record<string, string>>;
+  hmget(key: string, ...fields: string[]): Promise<Array<string | null>>;
   scan(cursor: string | number, ...args: Array<string | number>): Promise<[string, string[]]>;
   type(key: string): Promise<string>;
   unlink(...keys: string[]): Promise<number>;

@@ -61,6 +61,16 @@ export class RedisStateStore implements StateStore {
     return Object.entries(all).map(([seriesId, json]) => ({ seriesId, ...(JSON.parse(json) as Omit<SeriesInfo, 'seriesId'>) }));
   }
 
+  async loadCatalogEntries(seriesIds: readonly string[]): Promise<SeriesInfo[]> {
+    if (seriesIds.length === 0) return [];
+    const values = await this.#client.hmget(this.keys.catalog(), ...seriesIds);
+    const out: SeriesInfo[] = [];
+    values.forEach((json, i) => {
+      if (json) out.push({ seriesId: seriesIds[i]!, ...(JSON.parse(json) as Omit<SeriesInfo, 'seriesId'>) });
+    });
+    return out;
+  }
+
   async applySales(updates: readonly SalesUpdate[]): Promise<ApplyOutcome[]> {
     if (updates.length === 0) return [];
     const p = this.#client.pipeline();

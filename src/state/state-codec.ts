@@ -46,6 +46,7 @@ export function mergeWeather(
 export function catalogJson(s: SeriesInfo): Omit<SeriesInfo, 'seriesId'> {
   const out: Omit<SeriesInfo, 'seriesId'> = { store: s.store, item: s.item, category: s.category, region: s.region };
   if (s.department !== undefined) out.department = s.department;
+  if (s.listedDate !== undefined) out.listedDate = s.listedDate;
   return out;
 }
 

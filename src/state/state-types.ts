@@ -9,6 +9,8 @@ export interface SeriesInfo {
   region: string;
   /** Department within the category (M5: FOODS_1); optional, catalogs without one leave it out. */
   department?: string;
+  /** First day on sale, YYYY-MM-DD, when the catalog says (a launch announced ahead may lie in the future). */
+  listedDate?: string;
 }
 
 /** One sales event, bucketed, ready for the state update. */
@@ -75,6 +77,8 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'too-old';
 export interface StateStore {
   putCatalog(series: readonly SeriesInfo[]): Promise<void>;
   loadCatalog(): Promise<SeriesInfo[]>;
+  /** The catalog entries of these series that exist (another instance may have just listed them). */
+  loadCatalogEntries(seriesIds: readonly string[]): Promise<SeriesInfo[]>;
   applySales(updates: readonly SalesUpdate[]): Promise<ApplyOutcome[]>;
   applyPromotions(updates: readonly PromotionUpdate[]): Promise<ApplyOutcome[]>;
   applyWeather(updates: readonly WeatherUpdate[]): Promise<ApplyOutcome[]>;

@@ -46,22 +46,35 @@ export interface PriceRecord {
   eventTime: number;
 }
 
+export interface CatalogRecord {
+  store: string;
+  item: string;
+  category: string;
+  department: string | null;
+  region: string | null;
+  regularPrice: number | null;
+  listedDate: string | null;
+  eventTime: number;
+}
+
 export type InputRecord =
   | { topic: 'sales'; value: SalesRecord }
   | { topic: 'promotions'; value: PromotionRecord }
   | { topic: 'weather'; value: WeatherRecord }
-  | { topic: 'prices'; value: PriceRecord };
+  | { topic: 'prices'; value: PriceRecord }
+  | { topic: 'catalog'; value: CatalogRecord };
 
 export interface InputTopics {
   sales: string;
   promotions: string;
   weather: string;
   prices: string;
+  catalog: string;
 }
 
 /** The input topic names of a configuration. */
-export function inputTopics(c: Pick<Config, 'topicSales' | 'topicPromotions' | 'topicWeather' | 'topicPrices'>): InputTopics {
-  return { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices };
+export function inputTopics(c: Pick<Config, 'topicSales' | 'topicPromotions' | 'topicWeather' | 'topicPrices' | 'topicCatalog'>): InputTopics {
+  return { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices, catalog: c.topicCatalog };
 }
 
 /**
@@ -84,6 +97,7 @@ export class InputProducer {
       promotions: await this.codec.encoder(valueSubject(this.topics.promotions), loadSchema('promotion')),
       weather: await this.codec.encoder(valueSubject(this.topics.weather), loadSchema('weather')),
       prices: await this.codec.encoder(valueSubject(this.topics.prices), loadSchema('price')),
+      catalog: await this.codec.encoder(valueSubject(this.topics.catalog), loadSchema('catalog')),
     };
   }
 
@@ -91,10 +105,11 @@ export class InputProducer {
   async send(records: readonly InputRecord[]): Promise<void> {
     await this.init();
     const enc = this.#enc!;
-    const by: Record<keyof InputTopics, Array<{ key: string; value: Buffer }>> = { sales: [], promotions: [], weather: [], prices: [] };
+    const by: Record<keyof InputTopics, Array<{ key: string; value: Buffer }>> = { sales: [], promotions: [], weather: [], prices: [], catalog: [] };
     for (const r of records) {
       if (r.topic === 'sales') by.sales.push({ key: `${r.value.store}-${r.value.item}`, value: enc.sales(r.value) });
       else if (r.topic === 'prices') by.prices.push({ key: `${r.value.store}-${r.value.item}`, value: enc.prices(r.value) });
+      else if (r.topic === 'catalog') by.catalog.push({ key: `${r.value.store}-${r.value.item}`, value: enc.catalog(r.value) });
       else if (r.topic === 'promotions') by.promotions.push({ key: r.value.promotionId, value: enc.promotions(r.value) });
       else by.weather.push({ key: `${r.value.scope}:${r.value.location}`, value: enc.weather(r.value) });
     }

@@ -10,6 +10,7 @@ export function topicSchemas(c: Config): Array<[string, SchemaName | null]> {
     [c.topicPromotions, 'promotion'],
     [c.topicWeather, 'weather'],
     [c.topicPrices, 'price'],
+    [c.topicCatalog, 'catalog'],
     [c.topicForecasts, 'forecast-updated'],
     [c.topicAlerts, 'alert'],
     [c.topicDeadLetter, null],
@@ -36,7 +37,13 @@ export async function setupTopics(admin: Admin, codec: SchemaCodec, c: Config): 
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitionsOf(topic), replicationFactor: 1 })),
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: partitionsOf(topic),
+        replicationFactor: 1,
+        // the catalog is a table: the latest record per item is its entry (as a KTable would read it)
+        ...(topic === c.topicCatalog ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+      })),
     });
   }
   const subjects: string[] = [];

@@ -46,7 +46,7 @@ describe('consumer lag', () => {
       const lagOf = () => (driver.processor!.status() as { consumerLag: Record<string, number> }).consumerLag;
       const end = Date.now() + 25_000;
       while (lagOf()[driver.config.topicSales] !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
-      expect(Object.keys(lagOf()).sort()).toEqual([driver.config.topicPrices, driver.config.topicPromotions, driver.config.topicSales, driver.config.topicWeather].sort());
+      expect(Object.keys(lagOf()).sort()).toEqual([driver.config.topicCatalog, driver.config.topicPrices, driver.config.topicPromotions, driver.config.topicSales, driver.config.topicWeather].sort());
       expect(lagOf()[driver.config.topicSales]).toBe(0);
     } finally {
       await driver.close();

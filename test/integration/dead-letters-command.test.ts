@@ -23,6 +23,8 @@ describe('dead-letters command', () => {
       expect(rows.map((r) => r.code)).toEqual(['DECODE_FAILED', 'VALIDATION_FAILED']);
       expect(rows[1]!.field).toBe('quantity');
       expect(rows[1]!.source).toMatch(new RegExp(`^${driver.config.topicSales}\\[\\d+\\]@\\d+$`));
+      const dry = await promisify(execFile)(process.execPath, [CLI, 'dead-letters', 'replay', '--code', 'VALIDATION_FAILED', '--dry-run'], { env: envFor(driver.config) });
+      expect(dry.stdout).toMatch(/would replay 1 dead letter\(s\) with code VALIDATION_FAILED/);
     } finally {
       await driver.close();
     }

@@ -28,4 +28,25 @@ describe('schema evolution through the real registry', () => {
     const broken = { ...v1, fields: [...v1.fields, { name: 'required_new', type: 'string' }] };
     await expect(codec.encoder(subject, broken)).rejects.toThrow(/subject|409|incompatible/i);
   });
+
+  it('forecast-updated v2 adds coldStart: the registry accepts it over v1, a v1 reader reads v2 records and a v2 reader v1 records', async () => {
+    const fsubject = `${c.topicForecasts}-compat-${Date.now()}-value`;
+    type Field = { name: string; type: unknown };
+    const v2f = loadSchema('forecast-updated') as { fields: Field[] };
+    expect(v2f.fields.at(-1)).toMatchObject({ name: 'coldStart', type: 'boolean', default: false });
+    // v1 as it shipped: the same without coldStart
+    const v1f = { ...v2f, fields: v2f.fields.filter((f) => f.name !== 'coldStart') };
+    await codec.setCompatibility(fsubject, 'BACKWARD');
+    const writeV1 = await codec.encoder(fsubject, v1f);
+    const writeV2 = await codec.encoder(fsubject, v2f);
+    const base = { seriesId: 'S-1', store: 'S', item: '1', issuedAt: 1, bucketSize: 'day', originDate: '2014-07-04', horizons: [{ horizon: 1, bucketDate: '2014-07-05', p10: 0, p50: 1, p90: 2 }], modelName: 'm', modelVersion: 'v', source: 'primary', featureAgeMs: null, triggers: [] };
+    const cold = writeV2({ ...base, coldStart: true });
+    expect(((await codec.decode(cold, parseSchema(v2f))) as { coldStart: boolean }).coldStart).toBe(true);
+    // a consumer on v1 keeps reading: it sees a primary forecast, without the new field
+    const asV1 = (await codec.decode(cold, parseSchema(v1f))) as Record<string, unknown>;
+    expect(asV1.source).toBe('primary');
+    expect('coldStart' in asV1).toBe(false);
+    // a v2 consumer reading an old record gets the default
+    expect(((await codec.decode(writeV1(base), parseSchema(v2f))) as { coldStart: boolean }).coldStart).toBe(false);
+  });
 });

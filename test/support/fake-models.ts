@@ -13,6 +13,7 @@ export class FakePrimaryModel implements PrimaryModel {
   readonly horizons = 4;
   readonly family = walmartWeeklyFamily('week');
   readonly inputs = this.family.inputs;
+  readonly coldStartBuckets = null;
   readonly provider = 'cpu';
   mode: 'ok' | 'throw' | 'nan' | 'slow' | 'scaled' = 'ok';
   factor = 1;

@@ -3,7 +3,7 @@ import { loadSchema } from '../../src/core/schemas.js';
 import { parseSchema } from '../../src/core/schema-codec.js';
 import { TypedEmitter } from '../../src/core/typed-emitter.js';
 import type { RawRecord } from '../../src/ingest/input-events.js';
-import { RecordProcessor, type IngestEvents } from '../../src/ingest/record-processor.js';
+import { RecordProcessor, inputReaders, type IngestEvents } from '../../src/ingest/record-processor.js';
 import { Forecaster, type FallbackModel } from '../../src/inference/forecaster.js';
 import { ModelGuard, type InferenceEvents } from '../../src/inference/model-guard.js';
 import { DeadLetterPublisher } from '../../src/publish/dead-letter-publisher.js';
@@ -19,7 +19,7 @@ import { InMemoryCodec } from './in-memory-codec.js';
 import { ManualClock, settle } from './manual-clock.js';
 
 const WEEK_MS = 7 * 86_400_000;
-const SCHEMA_OF = { sales: 'sales', promotions: 'promotion', weather: 'weather', prices: 'price' } as const;
+const SCHEMA_OF = { sales: 'sales', promotions: 'promotion', weather: 'weather', prices: 'price', catalog: 'catalog' } as const;
 
 /**
  * The pipeline harness (Kafka Streams' TopologyTestDriver in spirit): ingest -> state ->
@@ -94,8 +94,8 @@ export class HarnessDriver implements PipelineDriver {
     });
     this.processor = new RecordProcessor({
       codec: this.codec,
-      readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')), price: parseSchema(loadSchema('price')) },
-      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices' },
+      readers: inputReaders(),
+      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices', catalog: 'catalog' },
       catalog: this.catalog,
       store: this.store,
       deadLetters: new DeadLetterPublisher(producer, 'dead-letter', publishEvents),

@@ -16,6 +16,7 @@ export function testConfig(overrides: ConfigInput = {}): Config {
       topicPromotions: `${tag}-promotions`,
       topicWeather: `${tag}-weather`,
       topicPrices: `${tag}-prices`,
+      topicCatalog: `${tag}-catalog`,
       topicForecasts: `${tag}-forecast-updated`,
       topicAlerts: `${tag}-alerts`,
       topicDeadLetter: `${tag}-dead-letter`,

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { Consumer, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { nextGroupJoin } from '../../src/core/group-join.js';
 import { RegistrySchemaCodec, parseSchema } from '../../src/core/schema-codec.js';
 import { loadSchema, valueSubject } from '../../src/core/schemas.js';
@@ -44,6 +44,11 @@ export class StackDriver implements PipelineDriver {
       d.#dead.push({ value, headers });
     });
     return d;
+  }
+
+  /** The test's Kafka client (for tools that take one, such as the dead-letter replay). */
+  get kafka(): Kafka {
+    return this.#kafka;
   }
 
   /** Start (or restart) an in-process processor on this driver's topics. */

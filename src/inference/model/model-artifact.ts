@@ -26,6 +26,12 @@ export const ModelMetadataSchema = z.object({
   }),
   /** Inputs the model learned an effect from (default: every input its family reads). */
   inputs: z.array(z.enum(MODEL_INPUTS)).optional(),
+  /**
+   * The model's cold-start branch (trained on launches: rows at the day before listing and
+   * young series): forecasts of a series with fewer than historyBuckets buckets since its first
+   * sale (or none) are marked source 'cold_start'. Absent: the model has none.
+   */
+  coldStart: z.object({ historyBuckets: z.number().int().positive() }).passthrough().optional(),
   /** Input rows per series: 1, or one per horizon (the daily GBM). */
   rowsPerSeries: z.number().int().positive().default(1),
   input: z.object({ name: z.string(), shape: z.tuple([z.literal(-1), z.number().int().positive()]) }),

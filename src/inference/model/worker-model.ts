@@ -14,6 +14,7 @@ export interface WorkerModelOptions {
   /** The feature family the model was trained on: row width and rows per series. */
   family: FeatureFamily;
   inputs: readonly ModelInput[];
+  coldStartBuckets: number | null;
   reference: DriftReference | null;
   providers: ExecutionProviderConfig;
   threads: number;
@@ -39,6 +40,7 @@ export class WorkerModel implements PrimaryModel {
   readonly horizons: number;
   readonly family: FeatureFamily;
   readonly inputs: readonly ModelInput[];
+  readonly coldStartBuckets: number | null;
   readonly reference: DriftReference | null;
   provider = 'unloaded';
   precision = 'fp32';
@@ -60,6 +62,7 @@ export class WorkerModel implements PrimaryModel {
     this.horizons = o.horizons;
     this.family = o.family;
     this.inputs = o.inputs;
+    this.coldStartBuckets = o.coldStartBuckets;
     this.reference = o.reference;
     this.#worker = new Worker(workerFile());
     this.#worker.unref();

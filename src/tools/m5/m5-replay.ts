@@ -6,19 +6,29 @@
  *   announced;
  * - sales: one daily total per series and day from its first sale (zeros included: the
  *   processor knows the day closed without sales), eventTime 23:00 UTC that day.
- * The catalog (series -> store, state, dept, category) is loaded before playing.
+ * - catalog: a launch (an item listed after the replay starts) is announced on the catalog
+ *   topic `LISTING_LEAD_DAYS` before its listing day, with its listing date and first shelf
+ *   price as the regular price: a day before its first price announcement (topics are not
+ *   ordered with each other), so it has a cold-start forecast before it sells.
+ * The catalog of the items listed by then (series -> store, state, dept, category) is loaded
+ * before playing.
  */
 import type { SeriesInfo } from '../../state/state-types.js';
-import type { InputRecord, PriceRecord } from '../input-producer.js';
+import type { CatalogRecord, InputRecord, PriceRecord } from '../input-producer.js';
 import { dateOf, dayOf, type M5Dataset, type M5Series } from './m5-data.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 /** Price changes are announced this many days before they take effect (the model's horizon). */
 export const PRICE_LEAD_DAYS = 28;
+/** Launches are announced on the catalog topic this many days before they are listed. */
+export const LISTING_LEAD_DAYS = PRICE_LEAD_DAYS + 1;
 
 export interface M5Replay {
+  /** Items listed by the replay's first day plus LISTING_LEAD_DAYS (announced before it starts): load them first. */
   catalog: SeriesInfo[];
+  /** Items listed later: announced on the catalog topic during the replay. */
+  launches: SeriesInfo[];
   days: number[];
   /** Events of one day: price announcements first (morning), then the day's sales totals (evening). */
   eventsOfDay(day: number): InputRecord[];
@@ -30,7 +40,20 @@ export interface M5Replay {
 }
 
 export function catalogOf(s: M5Series): SeriesInfo {
-  return { seriesId: s.seriesId, store: s.store, item: s.item, category: s.category, region: s.state, department: s.dept };
+  return { seriesId: s.seriesId, store: s.store, item: s.item, category: s.category, region: s.state, department: s.dept, listedDate: dateOf(s.listed) };
+}
+
+function listingRecord(s: M5Series, announcedDay: number): CatalogRecord {
+  return {
+    store: s.store,
+    item: s.item,
+    category: s.category,
+    department: s.dept,
+    region: s.state,
+    regularPrice: s.prices[0]?.price ?? null,
+    listedDate: dateOf(s.listed),
+    eventTime: announcedDay * DAY_MS + 5 * HOUR_MS,
+  };
 }
 
 function priceRecord(s: M5Series, fromDay: number, price: number, announcedDay: number): PriceRecord {
@@ -46,8 +69,16 @@ export function loadM5Replay(data: M5Dataset, from?: string, to?: string): M5Rep
   const series = data.series.filter((s) => s.listed <= last);
   const days: number[] = [];
   for (let d = first; d <= last; d++) days.push(d);
+  const upfront = series.filter((s) => s.listed - LISTING_LEAD_DAYS <= first);
+  const launches = series.filter((s) => s.listed - LISTING_LEAD_DAYS > first);
+  const listingsBy = new Map<number, M5Series[]>();
+  for (const s of launches) {
+    const list = listingsBy.get(s.listed - LISTING_LEAD_DAYS) ?? [];
+    list.push(s);
+    listingsBy.set(s.listed - LISTING_LEAD_DAYS, list);
+  }
   const changesBy = new Map<number, Array<[M5Series, number]>>();
-  let count = 0;
+  let count = launches.length;
   for (const s of series) {
     for (const c of s.prices) {
       const announce = c.fromBucket - PRICE_LEAD_DAYS;
@@ -74,6 +105,7 @@ export function loadM5Replay(data: M5Dataset, from?: string, to?: string): M5Rep
   };
   const eventsOfDay = (day: number): InputRecord[] => {
     const out: InputRecord[] = [];
+    for (const s of listingsBy.get(day) ?? []) out.push({ topic: 'catalog', value: listingRecord(s, day) });
     for (const [s, price] of changesBy.get(day) ?? []) out.push({ topic: 'prices', value: priceRecord(s, day + PRICE_LEAD_DAYS, price, day) });
     const date = dateOf(day);
     const eventTime = day * DAY_MS + 23 * HOUR_MS;
@@ -87,5 +119,5 @@ export function loadM5Replay(data: M5Dataset, from?: string, to?: string): M5Rep
     yield* initial();
     for (const d of days) yield* eventsOfDay(d);
   }
-  return { catalog: series.map(catalogOf), days, eventsOfDay, initialPrices: initial, records, count };
+  return { catalog: upfront.map(catalogOf), launches: launches.map(catalogOf), days, eventsOfDay, initialPrices: initial, records, count };
 }

@@ -20,13 +20,11 @@ describe('RecordProcessor', () => {
 
   it("with policy 'fail', bad input stops processing with the record's position and reason", async () => {
     const d = new HarnessDriver();
-    const { RecordProcessor } = await import('../../../src/ingest/record-processor.js');
-    const { parseSchema } = await import('../../../src/core/schema-codec.js');
-    const { loadSchema } = await import('../../../src/core/schemas.js');
+    const { RecordProcessor, inputReaders } = await import('../../../src/ingest/record-processor.js');
     const failing = new RecordProcessor({
       codec: d.codec,
-      readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')), price: parseSchema(loadSchema('price')) },
-      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices' },
+      readers: inputReaders(),
+      topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices', catalog: 'catalog' },
       catalog: d.catalog,
       store: d.store,
       deadLetters: { send: async () => undefined },
@@ -44,15 +42,14 @@ describe('RecordProcessor', () => {
     const d = new HarnessDriver();
     const catalog = scenarioCatalog('k');
     await d.loadCatalog(catalog);
-    const { RecordProcessor } = await import('../../../src/ingest/record-processor.js');
-    const { parseSchema } = await import('../../../src/core/schema-codec.js');
+    const { RecordProcessor, inputReaders } = await import('../../../src/ingest/record-processor.js');
     const { loadSchema } = await import('../../../src/core/schemas.js');
     const { weather } = await import('../../scenarios/scenario-data.js');
     const make = (reforecastOn?: { prices: boolean; promotions: boolean; weather: boolean }) =>
       new RecordProcessor({
         codec: d.codec,
-        readers: { sales: parseSchema(loadSchema('sales')), promotion: parseSchema(loadSchema('promotion')), weather: parseSchema(loadSchema('weather')), price: parseSchema(loadSchema('price')) },
-        topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices' },
+        readers: inputReaders(),
+        topics: { sales: 'sales', promotions: 'promotions', weather: 'weather', prices: 'prices', catalog: 'catalog' },
         catalog: d.catalog, store: d.store, deadLetters: { send: async () => undefined }, policy: 'dlq', bucketSize: 'day',
         maxFutureMs: 86_400_000, clock: d.clock, events: d.events.ingest, ...(reforecastOn ? { reforecastOn } : {}),
       });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForecastError } from '../../../src/core/errors.js';
-import { validatePrice, validatePromotion, validateSales, validateWeather } from '../../../src/ingest/validate-event.js';
+import { validateCatalog, validatePrice, validatePromotion, validateSales, validateWeather } from '../../../src/ingest/validate-event.js';
 import { Catalog } from '../../../src/state/catalog.js';
 
 const now = Date.UTC(2024, 5, 1);
@@ -47,7 +47,40 @@ describe('validateSales', () => {
     expect(errorOf(() => validateSales({ ...goodSale, store: '9' }, ctx)).code).toBe('UNKNOWN_STORE');
     const e = errorOf(() => validateSales({ ...goodSale, item: '99' }, ctx));
     expect(e.code).toBe('UNKNOWN_SERIES');
-    expect(e.message).toMatch(/add the item to the catalog/);
+    expect(e.message).toMatch(/catalog topic/);
+    expect(e.message).toMatch(/dead-letters replay --code UNKNOWN_SERIES/);
+    expect(e.seriesId).toBe('1-99');
+  });
+});
+
+describe('validateCatalog', () => {
+  const good = { store: '1', item: '11', category: 'food', department: 'food_1', region: null, regularPrice: 2.5, listedDate: '2024-06-10', eventTime: now - 1000 };
+  it('accepts a listing, taking the region of a known store', () => {
+    expect(validateCatalog(good, ctx)).toMatchObject({
+      kind: 'listing',
+      info: { seriesId: '1-11', store: '1', item: '11', category: 'food', department: 'food_1', region: 'north', listedDate: '2024-06-10' },
+      regularPrice: 2.5,
+      listedMs: Date.parse('2024-06-10T12:00:00Z'),
+    });
+  });
+  it('leaves department and listing date out when the record has none', () => {
+    const e = validateCatalog({ ...good, department: null, listedDate: null }, ctx);
+    expect(e.info).not.toHaveProperty('department');
+    expect(e.info).not.toHaveProperty('listedDate');
+    expect(e.listedMs).toBeNull();
+  });
+  it.each([
+    [{ store: 'new', region: null }, 'region', /new to the catalog: send its region/],
+    [{ category: '' }, 'category', /non-empty/],
+    [{ regularPrice: 0 }, 'regularPrice', /> 0/],
+    [{ listedDate: '10/06/2024' }, 'listedDate', /YYYY-MM-DD/],
+    [{ listedDate: '2026-01-01' }, 'listedDate', /more than 400 days after eventTime/],
+    [{ item: 'x'.repeat(300) }, 'item', /at most 256 characters/],
+  ])('rejects %o naming the field', (patch, field, message) => {
+    const err = errorOf(() => validateCatalog({ ...good, ...patch }, ctx));
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(message);
   });
 });
 

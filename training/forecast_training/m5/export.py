@@ -160,6 +160,9 @@ def export_artifact(m, trained: dict, recipe: dict, train_until: str, out_dir: P
         "name": "m5-daily-gbm", "version": version, "format": "onnx", "file": "model.onnx",
         "sha256": hashlib.sha256(data).hexdigest(), "opset": {op.domain or "ai.onnx": op.version for op in model.opset_import}, "bucketSize": "day",
         "rowsPerSeries": HORIZONS,
+        # launch rows in training: forecasts of series younger than 28 days are marked cold_start
+        **({"coldStart": {"historyBuckets": HORIZONS, "trainedOn": "launch rows (origin = listing - 1) and young series"}}
+           if recipe.get("launchRows") else {}),
         "featureSpec": {"family": FEATURE_SPEC["family"], "version": FEATURE_SPEC["version"], "hash": FEATURE_SPEC_HASH,
                         "names": FEATURE_NAMES},
         "input": {"name": "features", "type": "float32", "shape": [-1, FEATURE_COUNT]},
