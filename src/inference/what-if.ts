@@ -168,9 +168,9 @@ function hasPrice(s: SeriesSnapshot, bucket: number): boolean {
 }
 
 interface Queued {
-  snaps: SeriesSnapshot[];
   infos: SeriesInfo[];
-  resolve: (f: Forecast[]) => void;
+  q: WhatIfRequest;
+  resolve: (r: { live: SeriesSnapshot[]; out: Forecast[] }) => void;
   reject: (e: unknown) => void;
 }
 
@@ -215,10 +215,8 @@ export class WhatIf {
     let noPrice = 0;
     for (let i = 0; i < infos.length; i += o.batchSize) {
       const chunk = infos.slice(i, i + o.batchSize);
-      const live = await o.forecaster.readSnapshots(chunk);
-      const scen = live.map((s) => applyScenario(s, q, o.bucketSize, inputs));
+      const { live, out } = await this.#run(chunk, q);
       if (q.priceCut && inputs.includes('prices')) noPrice += live.filter((s) => !hasPrice(s, bucketOf(noon(q.priceCut!.from), o.bucketSize))).length;
-      const out = await this.#run([...live, ...scen], [...chunk, ...chunk]);
       for (let k = 0; k < chunk.length; k++) {
         const b = out[k]!;
         const s = out[k + chunk.length]!;
@@ -264,10 +262,14 @@ export class WhatIf {
     return [...out];
   }
 
-  /** One model call for everything queued while the previous call ran (split back per question). */
-  #run(snaps: SeriesSnapshot[], infos: SeriesInfo[]): Promise<Forecast[]> {
+  /**
+   * The baseline and scenario forecasts of one chunk of a question: `out` holds the chunk's
+   * baselines, then its scenarios. Everything queued while the previous call ran goes together:
+   * one state read, one model call (split back per question).
+   */
+  #run(infos: SeriesInfo[], q: WhatIfRequest): Promise<{ live: SeriesSnapshot[]; out: Forecast[] }> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ snaps, infos, resolve, reject });
+      this.#queue.push({ infos, q, resolve, reject });
       if (!this.#draining) void this.#drain();
     });
   }
@@ -278,19 +280,33 @@ export class WhatIf {
       while (this.#queue.length > 0) {
         const take: Queued[] = [];
         let n = 0;
-        // up to two live batches' worth of rows per call (a baseline and a scenario per series)
-        while (this.#queue.length > 0 && (take.length === 0 || n + this.#queue[0]!.snaps.length <= 2 * this.#o.batchSize)) {
+        // up to a live batch of series per call (two rows sets each: baseline and scenario)
+        while (this.#queue.length > 0 && (take.length === 0 || n + this.#queue[0]!.infos.length <= this.#o.batchSize)) {
           const next = this.#queue.shift()!;
           take.push(next);
-          n += next.snaps.length;
+          n += next.infos.length;
         }
         try {
-          const out = await this.#o.forecaster.forecastSnapshots(take.flatMap((t) => t.snaps), take.flatMap((t) => t.infos), [], 'what-if');
+          const o = this.#o;
+          const inputs = o.forecaster.model.inputs;
+          const live = await o.forecaster.readSnapshots(take.flatMap((t) => t.infos));
+          const snaps: SeriesSnapshot[] = [];
+          const infos: SeriesInfo[] = [];
           let at = 0;
+          const lives: SeriesSnapshot[][] = [];
           for (const t of take) {
-            t.resolve(out.slice(at, at + t.snaps.length));
-            at += t.snaps.length;
+            const mine = live.slice(at, at + t.infos.length);
+            at += t.infos.length;
+            lives.push(mine);
+            snaps.push(...mine, ...mine.map((s) => applyScenario(s, t.q, o.bucketSize, inputs)));
+            infos.push(...t.infos, ...t.infos);
           }
+          const out = await o.forecaster.forecastSnapshots(snaps, infos, [], 'what-if');
+          at = 0;
+          take.forEach((t, i) => {
+            t.resolve({ live: lives[i]!, out: out.slice(at, at + 2 * t.infos.length) });
+            at += 2 * t.infos.length;
+          });
         } catch (err) {
           for (const t of take) t.reject(err);
         }

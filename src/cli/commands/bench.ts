@@ -2,12 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { flashPromotion, fullRefresh, latency, machine, processorRss, throughput, type BenchContext, type ScenarioResult } from '../../tools/bench/pipeline-bench.js';
+import { flashPromotion, fullRefresh, latency, machine, processorRss, throughput, whatIfBench, type BenchContext, type ScenarioResult } from '../../tools/bench/pipeline-bench.js';
 import { configToEnv, type Config } from '../../ops/config.js';
 import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 
-const ALL = ['throughput', 'latency', 'promotion', 'promotion-daily', 'refresh', 'rss'] as const;
+const ALL = ['throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss'] as const;
 
 /** Environment that points `forecast-stream run` at a bench config. */
 function processorEnv(c: Config): NodeJS.ProcessEnv {
@@ -16,7 +16,7 @@ function processorEnv(c: Config): NodeJS.ProcessEnv {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('pipeline benchmarks on the running stack: throughput, latency at 2,000 events/s, a 20,000-series flash promotion (weekly and daily model), a 50,000-series refresh')
+    .description('pipeline benchmarks on the running stack: throughput, latency at 2,000 events/s, a 20,000-series flash promotion (weekly and daily model), what-if (1,000 concurrent one-series questions, one 20,000-series question), a 50,000-series refresh')
     .option('--scenarios <list>', `comma-separated: ${ALL.join(',')}`, ALL.join(','))
     .option('--out <dir>', 'where results go', 'bench/results')
     .option('-c, --config <file>', 'JSON config file')
@@ -33,6 +33,7 @@ export function benchCommand(): Command {
             topicPromotions: `${tag}-promotions`,
             topicWeather: `${tag}-weather`,
             topicPrices: `${tag}-prices`,
+            topicCatalog: `${tag}-catalog`,
             // the weekly scenarios keep the model of the earlier results; promotion-daily picks the daily one
             modelName: 'walmart-mlp',
             topicForecasts: `${tag}-forecasts`,
@@ -61,6 +62,8 @@ export function benchCommand(): Command {
                 ? await flashPromotion(ctx)
                 : s === 'promotion-daily'
                   ? await flashPromotion(ctx, 20_000, 28, true)
+                  : s === 'what-if'
+                  ? await whatIfBench(ctx, fileURLToPath(new URL('../main.js', import.meta.url)), processorEnv)
                   : s === 'refresh'
                   ? await fullRefresh(ctx)
                   : s === 'rss'

@@ -176,6 +176,104 @@ export async function latency(ctx: BenchContext, rate = 2_000, seconds = 20, ser
   return { scenario: 'latency', rate, seconds, events: total, measured: latencies.length, p50Ms: q(0.5), p90Ms: q(0.9), p99Ms: q(0.99), maxMs: latencies.at(-1) ?? null, stages, peakRssMb: peakRss, note: 'send time (producer side, before the send) to arrival at a downstream consumer; includes producer batching of ~10 ms' };
 }
 
+/** State for a synthetic catalog, written directly: `history` buckets of sales and (`prices`) a shelf price per series. */
+async function seedState(ctx: BenchContext, c: Config, catalog: SeriesInfo[], history: number, size: 'day' | 'week', prices: boolean): Promise<void> {
+  const store = await ctx.store(c);
+  const last = bucketOf(Date.now(), size) - 1;
+  for (let w = 0; w < history; w++) {
+    for (let i = 0; i < catalog.length; i += 10_000) {
+      const part = catalog.slice(i, i + 10_000);
+      await store.applySales(part.map((s, k) => ({ seriesId: s.seriesId, eventId: `h${w}-${i + k}`, bucket: last - w, quantity: 3 + ((i + k) % 9), eventTimeMs: bucketEndMs(last - w, size) - 3_600_000 })));
+    }
+  }
+  for (let i = 0; prices && i < catalog.length; i += 10_000) {
+    await store.applyPrices(catalog.slice(i, i + 10_000).map((s, k) => ({ seriesId: s.seriesId, eventId: `p-${i + k}`, fromBucket: last - 400, price: 2 + ((i + k) % 7), regularPrice: null, eventTimeMs: 1 })));
+  }
+  await store.close();
+}
+
+/**
+ * What-if against `forecast-stream run` as its own process (the client must not share the
+ * server's event loop): rounds of `concurrent` simultaneous one-series questions (a 20% cut
+ * for 14 days), then one question over `large` series (totals only). Latency = request sent
+ * to answer parsed, per request.
+ */
+export async function whatIfBench(ctx: BenchContext, cliPath: string, env: (c: Config) => NodeJS.ProcessEnv, concurrent = 1_000, large = 20_000, rounds = 3): Promise<ScenarioResult> {
+  const { spawn } = await import('node:child_process');
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const c = ctx.config({ modelName: 'm5-daily-gbm' });
+  const catalog = catalogOf(large / 200, 200, 'wi');
+  const { close } = await prepare(ctx, c, catalog);
+  await close();
+  await seedState(ctx, c, catalog, 8, 'day', true);
+  const child = spawn(process.execPath, [cliPath, 'run'], { env: { ...env(c), FS_METRICS_PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
+  const url = `http://127.0.0.1:${port}`;
+  const ready = await (async () => {
+    const end = Date.now() + 120_000;
+    while (Date.now() < end) {
+      const ok = await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false);
+      if (ok) return true;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
+  })();
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`what-if bench: the processor did not get ready on :${port} in 120 s:\n${stderr}`);
+  }
+  const from = new Date(Date.now() + DAY_MS).toISOString().slice(0, 10);
+  const to = new Date(Date.now() + 14 * DAY_MS).toISOString().slice(0, 10);
+  const ask = async (body: unknown) => {
+    const t0 = performance.now();
+    const res = await fetch(`${url}/v1/what-if`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const doc = (await res.json()) as { seriesCount?: number; total?: { change: number | null }; error?: unknown };
+    if (res.status !== 200) throw new Error(`what-if answered ${res.status}: ${JSON.stringify(doc.error)}`);
+    return { ms: performance.now() - t0, doc };
+  };
+  const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+  const roundsOut: Array<{ p50Ms: number; p99Ms: number; maxMs: number; wallMs: number }> = [];
+  let change: number | null = null;
+  for (let r = 0; r <= rounds; r++) {
+    const t0 = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: concurrent }, (_, k) => ask({ series: [catalog[(r * 7919 + k * 104_729) % catalog.length]!.seriesId], priceCut: { depth: 0.2, from, to } })),
+    );
+    const wallMs = performance.now() - t0;
+    change = answers[0]!.doc.total?.change ?? null;
+    const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
+    // round 0 warms the model, the connections and the JIT
+    if (r > 0) roundsOut.push({ p50Ms: round1(q(ms, 0.5)), p99Ms: round1(q(ms, 0.99)), maxMs: round1(ms.at(-1)!), wallMs: round1(wallMs) });
+  }
+  const larges: number[] = [];
+  let largeChange: number | null = null;
+  for (let r = 0; r < 2; r++) {
+    const a = await ask({ series: catalog.map((s) => s.seriesId), priceCut: { depth: 0.2, from, to }, detail: 'total' });
+    larges.push(round1(a.ms));
+    largeChange = a.doc.total?.change ?? null;
+  }
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  const all = roundsOut.map((r) => r.p99Ms).sort((a, b) => a - b);
+  return {
+    scenario: 'what-if',
+    model: c.modelName,
+    catalog: catalog.length,
+    concurrent,
+    rounds: roundsOut,
+    p50Ms: roundsOut.map((r) => r.p50Ms).sort((a, b) => a - b)[Math.floor(roundsOut.length / 2)],
+    p99Ms: all[Math.floor(all.length / 2)],
+    oneSeriesChange: change,
+    largeSeries: large,
+    largeMs: larges,
+    largeChange,
+    note: `${concurrent} simultaneous one-series questions per round (median round reported; round 0 is warm-up), then one ${large}-series question (totals only), twice; the processor runs as its own process on the same 2 cores as the client, Kafka, the registry and Redis`,
+  };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
 /**
  * One promotion over `series` series: time from send until every forecast arrived downstream.
  * `daily`: the daily SKU model (28 rows per series, prices in state), else the weekly one.
@@ -186,21 +284,7 @@ export async function flashPromotion(ctx: BenchContext, series = 20_000, history
   const catalog = catalogOf(series / 200, 200, 'fp');
   const { codec, input, close } = await prepare(ctx, c, catalog);
   // state with some history, applied directly (the bench is about the promotion)
-  const store = await ctx.store(c);
-  const last = bucketOf(Date.now(), size) - 1;
-  for (let w = 0; w < history; w++) {
-    for (let i = 0; i < catalog.length; i += 10_000) {
-      const part = catalog.slice(i, i + 10_000);
-      await store.applySales(part.map((s, k) => ({ seriesId: s.seriesId, eventId: `h${w}-${i + k}`, bucket: last - w, quantity: 3 + ((i + k) % 9), eventTimeMs: bucketEndMs(last - w, size) - 3_600_000 })));
-    }
-  }
-  if (daily) {
-    // a shelf price per series, in force since before the window
-    for (let i = 0; i < catalog.length; i += 10_000) {
-      await store.applyPrices(catalog.slice(i, i + 10_000).map((s, k) => ({ seriesId: s.seriesId, eventId: `p-${i + k}`, fromBucket: last - 400, price: 2 + ((i + k) % 7), regularPrice: null, eventTimeMs: 1 })));
-    }
-  }
-  await store.close();
+  await seedState(ctx, c, catalog, history, size, daily);
   const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
   await processor.start();
   const seen = new Set<string>();
