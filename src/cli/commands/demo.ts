@@ -5,8 +5,8 @@ import { loadSchema } from '../../core/schemas.js';
 import { Processor } from '../../main/processor.js';
 import type { ConfigInput } from '../../ops/config.js';
 import { InputProducer, inputTopics, type InputRecord } from '../../tools/input-producer.js';
-import { dateOf, M5Dataset } from '../../tools/m5/m5-data.js';
-import { loadM5Replay } from '../../tools/m5/m5-replay.js';
+import { dateOf, M5Dataset, type M5Series } from '../../tools/m5/m5-data.js';
+import { LISTING_LEAD_DAYS, loadM5Replay } from '../../tools/m5/m5-replay.js';
 import { setupTopicsWith } from '../../tools/setup-topics.js';
 import { play } from '../../tools/stream-player.js';
 import { codecFor, configFrom, kafkaFor, loggerFor, storeFor } from '../cli-context.js';
@@ -24,6 +24,7 @@ interface ForecastView {
   seriesId: string;
   originDate: string;
   source: string;
+  coldStart?: boolean;
   modelVersion: string;
   issuedAt: number;
   horizons: Array<{ horizon: number; bucketDate: string; p10: number; p50: number; p90: number }>;
@@ -34,7 +35,42 @@ const DAY_MS = 86_400_000;
 function describe(f: ForecastView, show = 4): string {
   const picks = f.horizons.length > show ? [0, 6, 13, f.horizons.length - 1].map((i) => f.horizons[i]!) : f.horizons;
   const hs = picks.map((h) => `${h.bucketDate} p10 ${h.p10.toFixed(1)} p50 ${h.p50.toFixed(1)} p90 ${h.p90.toFixed(1)}`).join(' | ');
-  return `${f.seriesId.padEnd(18)} origin ${f.originDate} ${f.source}/${f.modelVersion}: ${hs}`;
+  return `${f.seriesId.padEnd(18)} origin ${f.originDate} ${f.coldStart ? 'cold start' : f.source}/${f.modelVersion}: ${hs}`;
+}
+
+/**
+ * How the forecasts of a few launches moved: before the first sale (cold start, from the day
+ * before listing), after their first week and their first three weeks of sales, against what
+ * they really sold in their first 28 days.
+ */
+function launchLines(launches: readonly M5Series[], history: ReadonlyMap<string, ForecastView[]>, data: M5Dataset): string[] {
+  const lines: string[] = [];
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+  const shown = launches.filter((s) => (history.get(s.seriesId)?.length ?? 0) > 0 && s.firstSale !== null).slice(0, 3);
+  for (const s of shown) {
+    const fs = history.get(s.seriesId)!;
+    const end = dateOf(s.listed + 27);
+    // the newest forecast from an origin in [from, to] (a fast replay batches days: not every origin gets one)
+    const near = (from: number, to: number) => fs.filter((f) => f.originDate >= dateOf(from) && f.originDate <= dateOf(to)).at(-1);
+    // an estimate of the first 28 days: what sold up to the origin plus the forecast of the rest
+    const estimate = (f: ForecastView | undefined) => {
+      if (!f) return Number.NaN;
+      let t = 0;
+      for (let d = s.listed; dateOf(d) <= f.originDate; d++) t += data.salesOn(s, d);
+      return t + f.horizons.filter((h) => h.bucketDate <= end).reduce((x, h) => x + h.p50, 0);
+    };
+    const before = near(s.listed - 1, s.listed - 1);
+    const week = near(s.listed + 3, s.listed + 6);
+    const weeks3 = near(s.listed + 17, s.listed + 20);
+    let sold = 0;
+    for (let d = s.listed; d < s.listed + 28; d++) sold += data.salesOn(s, d);
+    const tag = (f: ForecastView | undefined) => (f?.coldStart ? ' (cold start)' : '');
+    lines.push(
+      `  ${s.seriesId.padEnd(18)} listed ${dateOf(s.listed)}, first 28 days: forecast before its first sale ${fmt(estimate(before))}${tag(before)}, ` +
+        `after ~1 week ${fmt(estimate(week))}${tag(week)}, after ~3 weeks ${fmt(estimate(weeks3))}${tag(weeks3)}; sold ${sold}`,
+    );
+  }
+  return lines;
 }
 
 const sumP50 = (f: ForecastView, from: number, to: number) => f.horizons.slice(from - 1, to).reduce((s, h) => s + h.p50, 0);
@@ -92,6 +128,9 @@ export function demoCommand(): Command {
       const codec = codecFor(config);
       const reader: avro.Type = parseSchema(loadSchema('forecast-updated'));
       const latest = new Map<string, ForecastView>();
+      // every forecast of the launches (items listed during the replay): how they moved
+      const launchIds = new Set((m5?.launches ?? []).map((s) => s.seriesId));
+      const launchHistory = new Map<string, ForecastView[]>();
       const watcher = kafka.consumer({ groupId: `forecast-stream-demo-watch-${run}` });
       await watcher.connect();
       await watcher.subscribe({ topic: config.topicForecasts, fromBeginning: false });
@@ -102,6 +141,7 @@ export function demoCommand(): Command {
           const f = (await codec.decode(message.value, reader)) as ForecastView;
           watched++;
           latest.set(f.seriesId, f);
+          if (launchIds.has(f.seriesId)) launchHistory.set(f.seriesId, [...(launchHistory.get(f.seriesId) ?? []), f]);
         },
       });
 
@@ -148,7 +188,7 @@ export function demoCommand(): Command {
       if (m5) {
         // paced so the two years take most of the run, leaving ~15 s for the price cut
         const rate = Math.max(500, Math.round(m5.count / Math.max(5, durationMs / 1000 - 15)));
-        out(`[demo] replaying ${m5.count} real events (daily sales totals, price changes announced 28 days ahead) at ${rate} events/s`);
+        out(`[demo] replaying ${m5.count} real events (daily sales totals, price changes announced 28 days ahead, ${m5.launches.length} launches announced on the catalog topic) at ${rate} events/s`);
         sent = await play(m5.records(), input, { rate, shouldStop: () => Date.now() >= started + durationMs + 30_000 });
         await caughtUp(sent);
         priceCut = await showPriceCut(m5.days.at(-1)!, cut);
@@ -205,6 +245,11 @@ export function demoCommand(): Command {
       out(`[demo] final: sent ${sent} events, processed ${inputs}, rejected ${rejected}; published ${forecasts} forecasts (${fallback} from fallback) in ${secs.toFixed(1)} s`);
       out(`[demo] read back ${watched} forecast-updated events for ${latest.size} series; examples:`);
       for (const f of [...latest.values()].slice(0, 5)) out(`  ${describe(f)}`);
+      const launches = m5 && m5data ? launchLines(m5.launches.map((l) => m5series.get(l.seriesId)!), launchHistory, m5data) : [];
+      if (launches.length > 0) {
+        out(`[demo] new products: ${m5!.launches.length} items were announced on the catalog topic ${LISTING_LEAD_DAYS} days before their listing; how three of their forecasts moved:`);
+        for (const l of launches) out(l);
+      }
       if (priceCut.length > 0) {
         out(`[demo] how the price cut moved the forecasts (same SKUs, forecast before vs after the price events):`);
         for (const l of priceCut) out(l);

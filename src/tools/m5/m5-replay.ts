@@ -4,11 +4,12 @@
  *   price cut is planned ahead; the forecasts of the days it covers move when it is
  *   announced); the replay starts by sending the price in force and the changes already
  *   announced;
- * - sales: one daily total per series and day from its first sale (zeros included: the
- *   processor knows the day closed without sales), eventTime 23:00 UTC that day.
+ * - sales: one daily total per series and day from its listing (zeros included: the
+ *   processor knows the day closed without sales, also before a launch's first sale),
+ *   eventTime 23:00 UTC that day.
  * - catalog: a launch (an item listed after the replay starts) is announced on the catalog
  *   topic `LISTING_LEAD_DAYS` before its listing day, with its listing date and first shelf
- *   price as the regular price: a day before its first price announcement (topics are not
+ *   price as the regular price: a week before its first price announcement (topics are not
  *   ordered with each other), so it has a cold-start forecast before it sells.
  * The catalog of the items listed by then (series -> store, state, dept, category) is loaded
  * before playing.
@@ -21,8 +22,13 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 /** Price changes are announced this many days before they take effect (the model's horizon). */
 export const PRICE_LEAD_DAYS = 28;
-/** Launches are announced on the catalog topic this many days before they are listed. */
-export const LISTING_LEAD_DAYS = PRICE_LEAD_DAYS + 1;
+/**
+ * Launches are announced on the catalog topic this many days before they are listed: a week
+ * before their first price announcement, because topics are not ordered with each other (a
+ * fast replay plays a day in well under a second, and a price that overtakes its listing is
+ * dead-lettered: docs/topics.md).
+ */
+export const LISTING_LEAD_DAYS = PRICE_LEAD_DAYS + 7;
 
 export interface M5Replay {
   /** Items listed by the replay's first day plus LISTING_LEAD_DAYS (announced before it starts): load them first. */
@@ -89,7 +95,7 @@ export function loadM5Replay(data: M5Dataset, from?: string, to?: string): M5Rep
         count++;
       }
     }
-    if (s.firstSale !== null) count += Math.max(0, last - Math.max(first, s.firstSale) + 1);
+    count += Math.max(0, last - Math.max(first, s.listed) + 1);
   }
   const initial = (): InputRecord[] => {
     const out: InputRecord[] = [];
@@ -110,7 +116,7 @@ export function loadM5Replay(data: M5Dataset, from?: string, to?: string): M5Rep
     const date = dateOf(day);
     const eventTime = day * DAY_MS + 23 * HOUR_MS;
     for (const s of series) {
-      if (s.firstSale === null || day < s.firstSale) continue;
+      if (day < s.listed) continue;
       out.push({ topic: 'sales', value: { eventId: `m5-${s.id}-${date}`, store: s.store, item: s.item, eventTime, quantity: data.salesOn(s, day), unitPrice: null } });
     }
     return out;
