@@ -61,3 +61,8 @@ export function isBadInput(err: unknown): boolean {
       err.code === 'UNKNOWN_STORE')
   );
 }
+
+/** A failure of a dependency (Redis, registry, Kafka), not of the record: wait and try again. */
+export function isRetriable(err: unknown): boolean {
+  return err instanceof ForecastError && err.retriable;
+}

@@ -1,8 +1,10 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { ForecastError, isRetriable } from '../core/errors.js';
 import { nextGroupJoin } from '../core/group-join.js';
+import type { TypedEmitter } from '../core/typed-emitter.js';
 import type { RawRecord, SourceOffset } from './input-events.js';
 import { OffsetTracker } from './offset-tracker.js';
-import type { RecordProcessor } from './record-processor.js';
+import type { IngestEvents, RecordProcessor } from './record-processor.js';
 
 export interface AffectedSink {
   add(entries: Iterable<[string, readonly SourceOffset[]]>): Promise<void>;
@@ -28,7 +30,18 @@ export interface ConsumerRunnerOptions {
   commitIntervalMs: number;
   /** Chunks per partition whose forecasts may be outstanding before consumption waits. */
   maxOutstandingChunks: number;
-  log: { warn(obj: object, msg: string): void };
+  log: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+  events?: TypedEmitter<IngestEvents>;
+  /** Longest wait between two tries of a chunk while a dependency is down. */
+  maxRetryDelayMs?: number;
+}
+
+/** Why ingest is waiting, while a dependency (Redis, the registry) is down. */
+export interface Stall {
+  since: number;
+  code: string;
+  message: string;
+  attempts: number;
 }
 
 /**
@@ -49,13 +62,28 @@ export class ConsumerRunner {
   #committing: Promise<void> = Promise.resolve();
   #inFlight = 0;
   readonly #quiet: Array<() => void> = [];
+  /** Chunks waiting on a dependency, by partition: ingest is stalled while any is. */
+  readonly #stalls = new Map<string, Stall>();
 
   constructor(options: ConsumerRunnerOptions) {
     this.#o = options;
     this.#tracker = new OffsetTracker((topic, partition, rewindTo, error) => {
       options.log.warn({ topic, partition, rewindTo, err: error }, 'forecasts of a chunk were not published; replaying the partition from that chunk');
-      options.consumer.seek({ topic, partition, offset: rewindTo });
+      try {
+        options.consumer.seek({ topic, partition, offset: rewindTo });
+      } catch (err) {
+        // no group joined (a rebalance or restart): nothing past the failed chunk was committed,
+        // so the partition's next owner (or this consumer, rejoined) replays it from the last commit
+        options.log.warn({ topic, partition, rewindTo, err }, 'seek not possible now; the partition replays from its last commit');
+      }
     });
+  }
+
+  /** The oldest stall of a chunk on a dependency, or null while ingest flows. */
+  get stall(): Stall | null {
+    let oldest: Stall | null = null;
+    for (const s of this.#stalls.values()) if (!oldest || s.since < oldest.since) oldest = s;
+    return oldest;
   }
 
   async start(): Promise<void> {
@@ -109,8 +137,49 @@ export class ConsumerRunner {
     return this.#committing;
   }
 
+  /**
+   * Ingest one chunk; while a dependency is down (Redis, the registry: retriable errors) wait
+   * and try the same chunk again, heartbeating all along, so the consumer keeps its place in
+   * the group (no restart loop, no rebalance) and resumes by itself when the dependency is
+   * back. Null when the runner stops or the partition is revoked meanwhile.
+   */
+  async #processWithRetry(records: RawRecord[], key: string, isRunning: () => boolean, isStale: () => boolean): Promise<Awaited<ReturnType<RecordProcessor['process']>> | null> {
+    const max = this.#o.maxRetryDelayMs ?? 5_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.#o.processor.process(records);
+        const stall = this.#stalls.get(key);
+        if (stall) {
+          this.#stalls.delete(key);
+          this.#o.events?.emit('ingest-resumed', { code: stall.code, stalledMs: Date.now() - stall.since, attempts: stall.attempts });
+          this.#o.log.info?.({ partition: key.replace('\u0000', '['), code: stall.code, stalledMs: Date.now() - stall.since }, 'ingest resumed');
+        }
+        return result;
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        const code = (err as ForecastError).code;
+        const stall = this.#stalls.get(key) ?? { since: Date.now(), code, message: (err as Error).message, attempts: 0 };
+        stall.attempts = attempt;
+        stall.code = code;
+        stall.message = (err as Error).message;
+        if (!this.#stalls.has(key)) this.#o.log.warn({ code, err: (err as Error).message }, 'a dependency is down: ingest waits and retries the same records (consumer stays in the group)');
+        this.#stalls.set(key, stall);
+        this.#o.events?.emit('chunk-retry', { code, attempt });
+        const delay = Math.min(max, 100 * 2 ** Math.min(attempt, 10));
+        const end = Date.now() + delay;
+        while (Date.now() < end) {
+          if (!isRunning() || isStale()) {
+            this.#stalls.delete(key);
+            return null;
+          }
+          await new Promise((r) => setTimeout(r, Math.min(100, end - Date.now())));
+        }
+      }
+    }
+  }
+
   async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { processor, batcher, chunkSize } = this.#o;
+    const { batcher, chunkSize } = this.#o;
     const pipelined = this.#o.commitIntervalMs > 0;
     const beat = setInterval(() => void heartbeat().catch(() => undefined), this.#o.heartbeatMs);
     this.#inFlight++;
@@ -127,7 +196,8 @@ export class ConsumerRunner {
           value: m.value,
           timestamp: m.timestamp,
         }));
-        const result = await processor.process(records);
+        const result = await this.#processWithRetry(records, `${batch.topic}\u0000${batch.partition}`, isRunning, isStale);
+        if (!result) return; // stopping or the partition moved: the chunk replays from the last commit
         const done = batcher.add(result.affected);
         const last = slice[slice.length - 1]!.offset;
         const chunk = { first: slice[0]!.offset, next: (BigInt(last) + 1n).toString(), done };

@@ -30,6 +30,9 @@ export interface IngestEvents {
   'record-rejected': { topic: string; code: string; policy: BadInputPolicy };
   'sales-too-old': { seriesId: string; bucket: number };
   'sales-duplicate': { seriesId: string };
+  /** A chunk failed on a dependency (Redis, registry) and is tried again. */
+  'chunk-retry': { code: string; attempt: number };
+  'ingest-resumed': { code: string; stalledMs: number; attempts: number };
   'item-listed': { seriesId: string; change: 'added' | 'changed' | 'same'; listedDate: string | null };
 }
 

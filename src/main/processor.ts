@@ -241,6 +241,7 @@ export class Processor {
         commitIntervalMs: c.commitIntervalMs,
         maxOutstandingChunks: 8,
         log: this.#log,
+        events: this.events.ingest,
       });
       await this.#runner.start();
       this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog], this.metrics.registry);
@@ -333,13 +334,29 @@ export class Processor {
       batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,
       series: this.catalog.size,
       consumerLag: this.#lag?.last ?? null,
+      ready: this.#state === 'new' ? false : this.notReadyReason() === null,
+      notReady: this.#state === 'new' ? 'processor new' : this.notReadyReason(),
+      ingestStall: this.#runner?.stall ?? null,
     };
+  }
+
+  /**
+   * Why the processor cannot do its work right now (null: it can): not started or stopping,
+   * Redis not connected, or ingest waiting on a dependency. /readyz answers 503 while this is
+   * non-null, so a load balancer or an operator sees an outage as one.
+   */
+  notReadyReason(): string | null {
+    if (this.#state !== 'running') return `processor ${this.#state}`;
+    if (this.#redis.status !== 'ready') return `Redis ${this.#redis.status} (${this.config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')})`;
+    const stall = this.#runner?.stall;
+    if (stall) return `ingest waiting on a dependency for ${Math.round((Date.now() - stall.since) / 1000)} s (${stall.code}: ${stall.message})`;
+    return null;
   }
 
   #healthSource() {
     return {
       live: () => this.#state !== 'stopped',
-      ready: () => this.#state === 'running',
+      ready: () => this.notReadyReason() === null,
       status: () => this.status(),
     };
   }

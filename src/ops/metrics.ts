@@ -33,6 +33,8 @@ export class PipelineMetrics {
   readonly trainingPsi: Gauge;
   readonly backpressure: Counter;
   readonly alerts: Counter<'kind'>;
+  readonly retries: Counter<'cause'>;
+  readonly stalled: Gauge;
 
   constructor(e: PipelineEmitters) {
     const r = this.registry;
@@ -53,6 +55,13 @@ export class PipelineMetrics {
     this.backpressure = new Counter({ name: 'forecast_stream_backpressure_total', help: 'Times an add waited for room in the batcher', registers: [r] });
     this.alerts = new Counter({ name: 'forecast_stream_alerts_total', help: 'Alerts published', labelNames: ['kind'], registers: [r] });
 
+    this.retries = new Counter({ name: 'forecast_stream_ingest_retries_total', help: 'Chunks tried again because a dependency was down, by error code (STATE_UNAVAILABLE: Redis; DECODE_FAILED: registry)', labelNames: ['cause'], registers: [r] });
+    this.stalled = new Gauge({ name: 'forecast_stream_ingest_stalled', help: '1 while ingest waits on a dependency (consumer in the group, same records retried), else 0', registers: [r] });
+    e.ingest.on('chunk-retry', ({ code }) => {
+      this.retries.inc({ cause: code });
+      this.stalled.set(1);
+    });
+    e.ingest.on('ingest-resumed', () => this.stalled.set(0));
     e.ingest.on('records-processed', ({ topic, count }) => this.recordsIn.inc({ topic }, count));
     e.ingest.on('record-rejected', ({ topic, code }) => this.rejected.inc({ topic, code }));
     e.ingest.on('sales-too-old', () => this.tooOld.inc());

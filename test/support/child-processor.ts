@@ -10,8 +10,8 @@ export function envFor(c: Config): NodeJS.ProcessEnv {
 }
 
 /** Start the compiled CLI's `run` as a separate process; resolves once it logged "started". */
-export async function startChildProcessor(c: Config): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'run'], { env: envFor(c), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChildProcessor(c: Config, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'run'], { env: { ...envFor(c), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
