@@ -5,6 +5,7 @@ import { RegistrySchemaCodec } from '../core/schema-codec.js';
 import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import { loadConfig, type Config, type ConfigInput } from '../ops/config.js';
 import { createLogger, type Logger } from '../ops/logger.js';
+import { redactUrl } from '../core/redact.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import { findPrimaryArtifact, modelSettings, type ModelSettings } from '../main/models.js';
 
@@ -37,7 +38,7 @@ export async function storeFor(c: Config): Promise<RedisStateStore> {
   const client = new Redis(c.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
   client.on('error', () => undefined); // surfaced by the failing command or connect() below
   await client.connect().catch((cause: Error) => {
-    throw new ForecastError('STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL): ${cause.message}`, { retriable: true, cause });
+    throw new ForecastError('STATE_UNAVAILABLE', `cannot reach Redis at ${redactUrl(c.redisUrl)} (FS_REDIS_URL): ${cause.message}`, { retriable: true, cause });
   });
   const settings = await settingsFor(c);
   return new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: settings.windowBuckets, bucketMs: bucketLengthMs(settings.bucketSize) });

@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { ForecastError } from './errors.js';
+import { redactUrl } from './redact.js';
 
 /**
  * Avro in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro
@@ -39,7 +40,7 @@ export class RegistrySchemaCodec implements SchemaCodec {
     try {
       ({ id } = await this.#registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }));
     } catch (cause) {
-      throw new ForecastError('PUBLISH_FAILED', `registering schema for subject ${subject} at ${this.#host} failed: ${(cause as Error).message}`, {
+      throw new ForecastError('PUBLISH_FAILED', `registering schema for subject ${subject} at ${redactUrl(this.#host)} failed: ${(cause as Error).message}`, {
         retriable: true,
         cause,
       });
@@ -101,10 +102,10 @@ export class RegistrySchemaCodec implements SchemaCodec {
 
   async #fetchWriter(id: number): Promise<avro.Type> {
     const res = await fetch(`${this.#host}/schemas/ids/${id}`).catch((cause: unknown) => {
-      throw new ForecastError('DECODE_FAILED', `schema registry ${this.#host} unreachable: ${(cause as Error).message}`, { retriable: true, cause });
+      throw new ForecastError('DECODE_FAILED', `schema registry ${redactUrl(this.#host)} unreachable: ${(cause as Error).message}`, { retriable: true, cause });
     });
     if (res.status === 404) {
-      throw new ForecastError('DECODE_FAILED', `unknown schema id ${id}: not in the registry; produce with a schema registered in ${this.#host}`, { field: 'schemaId' });
+      throw new ForecastError('DECODE_FAILED', `unknown schema id ${id}: not in the registry; produce with a schema registered in ${redactUrl(this.#host)}`, { field: 'schemaId' });
     }
     if (!res.ok) {
       throw new ForecastError('DECODE_FAILED', `schema registry answered HTTP ${res.status} for schema id ${id}`, { retriable: true });

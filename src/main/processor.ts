@@ -16,6 +16,7 @@ import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
 import { WhatIf, WhatIfError } from '../inference/what-if.js';
 import type { Config } from '../ops/config.js';
 import { startHealthServer } from '../ops/health-server.js';
+import { redactUrl } from '../core/redact.js';
 import { LagMonitor } from '../ops/lag-monitor.js';
 import type { Logger } from '../ops/logger.js';
 import { PipelineMetrics } from '../ops/metrics.js';
@@ -142,9 +143,9 @@ export class Processor {
     this.#redis.on('error', (err: Error) => {
       if (Date.now() - lastRedisError < 5_000) return;
       lastRedisError = Date.now();
-      this.#log.warn({ err: err.message, redis: c.redisUrl }, 'Redis connection error; reconnecting');
+      this.#log.warn({ err: err.message, redis: redactUrl(c.redisUrl) }, 'Redis connection error; reconnecting');
     });
-    await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${c.redisUrl} (FS_REDIS_URL)`);
+    await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${redactUrl(c.redisUrl)} (FS_REDIS_URL)`);
     // the model decides bucket size, horizons and the window (explicit settings must agree)
     const artifact = await findPrimaryArtifact(c);
     const settings = modelSettings(c, artifact);
@@ -158,7 +159,7 @@ export class Processor {
     const forecastEncoder = await unavailable(
       this.#codec.encoder(valueSubject(c.topicForecasts), loadSchema('forecast-updated')),
       'REGISTRY_UNAVAILABLE',
-      `cannot register schemas at ${c.schemaRegistryUrl} (FS_SCHEMA_REGISTRY_URL)`,
+      `cannot register schemas at ${redactUrl(c.schemaRegistryUrl)} (FS_SCHEMA_REGISTRY_URL)`,
     );
     const alertEncoder = await this.#codec.encoder(valueSubject(c.topicAlerts), loadSchema('alert'));
 
@@ -347,7 +348,7 @@ export class Processor {
    */
   notReadyReason(): string | null {
     if (this.#state !== 'running') return `processor ${this.#state}`;
-    if (this.#redis.status !== 'ready') return `Redis ${this.#redis.status} (${this.config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')})`;
+    if (this.#redis.status !== 'ready') return `Redis ${this.#redis.status} (${redactUrl(this.config.redisUrl)})`;
     const stall = this.#runner?.stall;
     if (stall) return `ingest waiting on a dependency for ${Math.round((Date.now() - stall.since) / 1000)} s (${stall.code}: ${stall.message})`;
     return null;

@@ -23,6 +23,17 @@ describe('start-up errors', () => {
     expect((await attempt({ redisUrl: 'redis://127.0.0.1:1' }))?.message).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(FS_REDIS_URL\)/);
   }, 60_000);
 
+  it('never shows a credential: the Redis password is redacted in the error and the logs', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+    const p = new Processor({ config: testConfig({ redisUrl: 'redis://:hunter2-s3cret@127.0.0.1:1' }), log });
+    const err = await p.start().then(() => null, (e: Error) => e);
+    await p.stop();
+    expect(err?.message).toMatch(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(FS_REDIS_URL\)/);
+    expect(err?.message).not.toContain('hunter2');
+    expect(lines.join('\n')).not.toContain('hunter2');
+  }, 60_000);
+
   it('names the engines folder when there is no model', async () => {
     expect((await attempt({ enginesDir: '/nonexistent-engines' }))?.message).toMatch(/cannot load a model from \/nonexistent-engines \(FS_ENGINES_DIR/);
   }, 60_000);
