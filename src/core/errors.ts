@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'UNKNOWN_SERIES',
   'UNKNOWN_STORE',
   'STATE_UNAVAILABLE',
+  /** Redis refused one record's update (a wrong-typed key, a value it cannot hold): bad input for that record. */
+  'STATE_REJECTED',
   'KAFKA_UNAVAILABLE',
   'REGISTRY_UNAVAILABLE',
   'MODEL_INVALID',
@@ -58,7 +60,8 @@ export function isBadInput(err: unknown): boolean {
     (err.code === 'DECODE_FAILED' ||
       err.code === 'VALIDATION_FAILED' ||
       err.code === 'UNKNOWN_SERIES' ||
-      err.code === 'UNKNOWN_STORE')
+      err.code === 'UNKNOWN_STORE' ||
+      err.code === 'STATE_REJECTED')
   );
 }
 

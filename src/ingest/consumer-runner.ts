@@ -32,6 +32,12 @@ export interface ConsumerRunnerOptions {
   maxOutstandingChunks: number;
   log: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
   events?: TypedEmitter<IngestEvents>;
+  /**
+   * Ingest cannot go on (a non-retriable error: bad input under FS_BAD_INPUT=fail, or a bug;
+   * or kafkajs gave up restarting the consumer). Called once; consumption is paused and
+   * nothing past the failing records is committed.
+   */
+  onFatal?: (err: Error) => void;
   /** Longest wait between two tries of a chunk while a dependency is down. */
   maxRetryDelayMs?: number;
 }
@@ -64,6 +70,7 @@ export class ConsumerRunner {
   readonly #quiet: Array<() => void> = [];
   /** Chunks waiting on a dependency, by partition: ingest is stalled while any is. */
   readonly #stalls = new Map<string, Stall>();
+  #fatal: Error | null = null;
 
   constructor(options: ConsumerRunnerOptions) {
     this.#o = options;
@@ -77,6 +84,22 @@ export class ConsumerRunner {
         options.log.warn({ topic, partition, rewindTo, err }, 'seek not possible now; the partition replays from its last commit');
       }
     });
+  }
+
+  /** Why ingest stopped for good, or null. */
+  get fatal(): Error | null {
+    return this.#fatal;
+  }
+
+  #fail(err: Error): void {
+    if (this.#fatal) return;
+    this.#fatal = err;
+    try {
+      this.#o.consumer.pause(this.#o.topics.map((topic) => ({ topic })));
+    } catch {
+      // not joined: nothing is being fetched anyway
+    }
+    this.#o.onFatal?.(err);
   }
 
   /** The oldest stall of a chunk on a dependency, or null while ingest flows. */
@@ -93,6 +116,9 @@ export class ConsumerRunner {
     await consumer.connect();
     await consumer.subscribe({ topics: this.#o.topics, fromBeginning: this.#o.fromBeginning });
     const joined = nextGroupJoin(consumer);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.#fail(new Error(`the Kafka consumer crashed and will not restart: ${payload.error.message}`, { cause: payload.error }));
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -196,7 +222,15 @@ export class ConsumerRunner {
           value: m.value,
           timestamp: m.timestamp,
         }));
-        const result = await this.#processWithRetry(records, `${batch.topic}\u0000${batch.partition}`, isRunning, isStale);
+        if (this.#fatal) return;
+        let result: Awaited<ReturnType<RecordProcessor['process']>> | null;
+        try {
+          result = await this.#processWithRetry(records, `${batch.topic}\u0000${batch.partition}`, isRunning, isStale);
+        } catch (err) {
+          // not a dependency: retrying (or kafkajs restarting the consumer) would fail the same way
+          this.#fail(err as Error);
+          return;
+        }
         if (!result) return; // stopping or the partition moved: the chunk replays from the last commit
         const done = batcher.add(result.affected);
         const last = slice[slice.length - 1]!.offset;

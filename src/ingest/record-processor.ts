@@ -94,13 +94,13 @@ export class RecordProcessor {
   async process(records: readonly RawRecord[]): Promise<ProcessResult> {
     const o = this.#o;
     const ctx: ValidationContext = { catalog: o.catalog, nowMs: o.clock.now(), maxFutureMs: o.maxFutureMs };
-    const good: Array<{ event: InputEvent; source: SourceOffset }> = [];
+    const good: Array<{ event: InputEvent; source: SourceOffset; record: RawRecord }> = [];
     let bad: DeadLetter[] = [];
     const decodeAll = async (list: readonly RawRecord[]) => {
       const failed: DeadLetter[] = [];
       for (const record of list) {
         try {
-          good.push({ event: await this.#decode(record, ctx), source: { topic: record.topic, partition: record.partition, offset: record.offset } });
+          good.push({ event: await this.#decode(record, ctx), source: { topic: record.topic, partition: record.partition, offset: record.offset }, record });
         } catch (err) {
           if (!isBadInput(err)) throw err;
           failed.push({ record, error: err as ForecastError });
@@ -122,7 +122,36 @@ export class RecordProcessor {
       }
     }
     if (bad.length > 0) await this.#reject(bad);
+    const rejectedAtDecode = bad.length;
 
+    let affected: AffectedSeries;
+    try {
+      affected = await this.#apply(good);
+    } catch (err) {
+      if (!(err instanceof ForecastError && err.code === 'STATE_REJECTED')) throw err;
+      // Redis refused one of the updates (a wrong-typed key, a value it cannot hold): apply the
+      // events one by one (updates are idempotent, so those already applied change nothing) and
+      // dead-letter the ones it refuses, instead of retrying the chunk for ever
+      affected = new Map();
+      const refused: DeadLetter[] = [];
+      for (const g of good) {
+        try {
+          for (const [id, srcs] of await this.#apply([g])) affected.set(id, [...(affected.get(id) ?? []), ...srcs]);
+        } catch (e) {
+          if (!(e instanceof ForecastError && e.code === 'STATE_REJECTED')) throw e;
+          refused.push({ record: g.record, error: e });
+        }
+      }
+      if (refused.length > 0) await this.#reject(refused);
+      bad = [...bad, ...refused];
+    }
+    if (records.length > 0) o.events.emit('records-processed', { topic: records[0]!.topic, count: records.length });
+    return { affected, accepted: good.length - (bad.length - rejectedAtDecode), rejected: bad.length };
+  }
+
+  /** Apply good events to state and return the series they affect (fan-out). */
+  async #apply(good: ReadonlyArray<{ event: InputEvent; source: SourceOffset }>): Promise<AffectedSeries> {
+    const o = this.#o;
     const sales: SalesUpdate[] = [];
     const salesSources: Array<{ seriesId: string; source: SourceOffset }> = [];
     const promotions: PromotionUpdate[] = [];
@@ -222,9 +251,9 @@ export class RecordProcessor {
       if (outcome === 'duplicate') o.events.emit('sales-duplicate', { seriesId });
       touch(seriesId, source);
     });
-    if (records.length > 0) o.events.emit('records-processed', { topic: records[0]!.topic, count: records.length });
-    return { affected, accepted: good.length, rejected: bad.length };
+    return affected;
   }
+
 
   async #decode(record: RawRecord, ctx: ValidationContext): Promise<InputEvent> {
     const o = this.#o;

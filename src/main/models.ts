@@ -5,7 +5,7 @@ import type { BucketSize } from '../inference/features/bucket-clock.js';
 import type { DriftReference, PrimaryModel } from '../inference/forecast.js';
 import type { FallbackModel } from '../inference/forecaster.js';
 import { findModelDir, loadModelArtifact, type ModelArtifact, type ModelMetadata } from '../inference/model/model-artifact.js';
-import { WorkerModel } from '../inference/model/worker-model.js';
+import { WorkerModel, type WorkerModelOptions } from '../inference/model/worker-model.js';
 import type { Config } from '../ops/config.js';
 import type { Logger } from '../ops/logger.js';
 
@@ -64,7 +64,7 @@ export function modelSettings(c: Config, artifact: ModelArtifact): ModelSettings
 }
 
 /** Starts the checked artifact's worker. */
-export async function loadPrimaryModel(c: Config, artifact: ModelArtifact, log: Logger): Promise<PrimaryModel> {
+export async function loadPrimaryModel(c: Config, artifact: ModelArtifact, log: Logger, onWorkerEvent?: WorkerModelOptions['onWorkerEvent']): Promise<PrimaryModel> {
   const m = artifact.metadata;
   return WorkerModel.load({
     name: m.name,
@@ -84,6 +84,9 @@ export async function loadPrimaryModel(c: Config, artifact: ModelArtifact, log: 
     threads: c.inferenceThreads,
     gpuMinBatch: c.gpuMinBatch,
     log,
+    // a call this far past the guard's timeout is a hung worker, not a slow batch
+    hangMs: Math.max(10_000, 10 * c.modelTimeoutMs),
+    ...(onWorkerEvent ? { onWorkerEvent } : {}),
   });
 }
 

@@ -51,6 +51,11 @@ export interface ProcessorDeps {
   clock?: Clock;
   /** Start the consumer (false: only the forecasting path, for `refresh`). */
   consume?: boolean;
+  /**
+   * Ingest stopped for good (FS_BAD_INPUT=fail hit a bad record, or the consumer cannot
+   * restart): the processor is already not ready and not live. `run` exits non-zero here.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 /**
@@ -72,6 +77,7 @@ export class Processor {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #consume: boolean;
+  readonly #onFatal: ((err: Error) => void) | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #kafka!: Kafka;
   #producer!: Producer;
@@ -98,8 +104,14 @@ export class Processor {
     this.#log = deps.log;
     this.#clock = deps.clock ?? systemClock;
     this.#consume = deps.consume ?? true;
+    this.#onFatal = deps.onFatal;
     this.metrics = new PipelineMetrics(this.events);
     this.#logEvents();
+  }
+
+  /** The loaded primary model (tests reach its fault hooks through it). */
+  get primaryModel(): PrimaryModel | null {
+    return this.#model;
   }
 
   get forecaster(): Forecaster {
@@ -163,7 +175,9 @@ export class Processor {
     );
     const alertEncoder = await this.#codec.encoder(valueSubject(c.topicAlerts), loadSchema('alert'));
 
-    this.#model = await loadPrimaryModel(c, artifact, this.#log);
+    // a lost inference worker is respawned by the model; say it on the alerts topic (wired below)
+    let workerEvent: (e: { kind: 'lost' | 'restarted'; reason: string; restarts: number }) => void = () => undefined;
+    this.#model = await loadPrimaryModel(c, artifact, this.#log, (e) => workerEvent(e));
     const fallback: FallbackModel = loadFallbackModel();
     this.#guard = new ModelGuard({
       model: this.#model,
@@ -188,6 +202,10 @@ export class Processor {
     this.#publisher = new ForecastPublisher(this.#producer, c.topicForecasts, forecastEncoder, this.events.publish);
     const alerts = new AlertPublisher(this.#producer, c.topicAlerts, alertEncoder, this.events.publish, () => this.#clock.now());
     this.#wireAlerts(alerts);
+    workerEvent = ({ kind, reason, restarts }) =>
+      void alerts
+        .publish({ kind: kind === 'lost' ? 'model-worker-lost' : 'model-worker-restarted', severity: kind === 'lost' ? 'critical' : 'info', details: { reason, restarts: String(restarts), model: this.#model!.name } })
+        .catch((err: Error) => this.#log.warn({ err }, 'alert not sent'));
     void alerts
       .publish({ kind: 'model-loaded', severity: 'info', details: { model: this.#model.name, version: this.#model.version, provider: this.#model.provider } })
       .catch((err: Error) => this.#log.warn({ err }, 'alert not sent'));
@@ -243,6 +261,10 @@ export class Processor {
         maxOutstandingChunks: 8,
         log: this.#log,
         events: this.events.ingest,
+        onFatal: (err) => {
+          this.#log.error({ err: err.message }, 'ingest stopped for good: not ready, not live');
+          this.#onFatal?.(err);
+        },
       });
       await this.#runner.start();
       this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog], this.metrics.registry);
@@ -327,6 +349,8 @@ export class Processor {
             executionProvider: this.#model.provider,
             requestedProviders: this.config.executionProviders,
             providerFailures: this.#model.providerFailures ?? [],
+            workerUp: (this.#model as { up?: boolean }).up ?? true,
+            workerRestarts: (this.#model as { restarts?: number }).restarts ?? 0,
           }
         : null,
       breaker: this.#guard?.state ?? null,
@@ -348,6 +372,8 @@ export class Processor {
    */
   notReadyReason(): string | null {
     if (this.#state !== 'running') return `processor ${this.#state}`;
+    const fatal = this.#runner?.fatal;
+    if (fatal) return `ingest stopped for good: ${fatal.message}`;
     if (this.#redis.status !== 'ready') return `Redis ${this.#redis.status} (${redactUrl(this.config.redisUrl)})`;
     const stall = this.#runner?.stall;
     if (stall) return `ingest waiting on a dependency for ${Math.round((Date.now() - stall.since) / 1000)} s (${stall.code}: ${stall.message})`;
@@ -356,7 +382,8 @@ export class Processor {
 
   #healthSource() {
     return {
-      live: () => this.#state !== 'stopped',
+      // a consumer that stopped for good is a wedged process: let the orchestrator restart it
+      live: () => this.#state !== 'stopped' && !this.#runner?.fatal,
       ready: () => this.notReadyReason() === null,
       status: () => this.status(),
     };

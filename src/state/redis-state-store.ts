@@ -242,11 +242,18 @@ export class RedisStateStore implements StateStore {
     }
     if (!res) throw new ForecastError('STATE_UNAVAILABLE', 'Redis pipeline was discarded', { retriable: true });
     return res.map(([err, value]) => {
-      if (err) throw new ForecastError('STATE_UNAVAILABLE', `Redis command failed: ${err.message}`, { retriable: true, cause: err });
+      if (err) {
+        // a server that is loading, busy, read-only or out of memory will take the command later;
+        // any other error reply is about this command's data (WRONGTYPE, a value Redis cannot hold)
+        if (TRANSIENT_REPLY.test(err.message)) throw new ForecastError('STATE_UNAVAILABLE', `Redis command failed: ${err.message}`, { retriable: true, cause: err });
+        throw new ForecastError('STATE_REJECTED', `value: Redis refused the state update: ${err.message}; the record cannot be stored as sent (or its series' keys were written by something else)`, { field: 'value', cause: err });
+      }
       return value;
     });
   }
 }
+
+const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS|MISCONF)\b/;
 
 function script(p: RedisPipeline, name: string): (...args: string[]) => RedisPipeline {
   return (p[name] as (...args: string[]) => RedisPipeline).bind(p);

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
 import { loadSchema } from '../../src/core/schemas.js';
@@ -32,13 +33,15 @@ function startRedis(): ChildProcess {
 }
 
 async function redisUp(): Promise<void> {
-  const c = testConfig({ redisUrl: `redis://127.0.0.1:${REDIS_PORT}` });
   for (let i = 0; i < 100; i++) {
+    const r = new Redis(`redis://127.0.0.1:${REDIS_PORT}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined); // refused while it starts: expected, polled again
     try {
-      const r = await testRedis(c);
+      await r.connect();
       await r.quit();
       return;
     } catch {
+      r.disconnect();
       await sleep(100);
     }
   }

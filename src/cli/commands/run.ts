@@ -9,7 +9,19 @@ export function runCommand(): Command {
     .action(async (opts: { config?: string }) => {
       const config = configFrom(opts);
       const log = loggerFor(config);
-      const processor = new Processor({ config, log });
+      let failed = false;
+      const processor: Processor = new Processor({
+        config,
+        log,
+        // ingest stopped for good: say why, drain what can be drained, exit non-zero (the orchestrator restarts it)
+        onFatal: (err) => {
+          if (failed) return;
+          failed = true;
+          process.stderr.write(`forecast-stream: ingest stopped: ${err.message}\n`);
+          process.exitCode = 1;
+          void processor.stop().finally(() => process.exit(1));
+        },
+      });
       const stopped = onShutdown(() => processor.stop());
       try {
         await processor.start();

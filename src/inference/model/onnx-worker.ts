@@ -41,10 +41,27 @@ const log = {
   warn: (obj: object, msg: string) => port.postMessage({ type: 'log', level: 'warn', obj, msg }),
 };
 
-port.on('message', (m: LoadMessage | RunMessage) => {
+interface FaultMessage {
+  type: 'test-fault';
+  kind: 'crash' | 'hang';
+  ms: number;
+}
+
+port.on('message', (m: LoadMessage | RunMessage | FaultMessage) => {
   if (m.type === 'load') void load(m);
+  else if (m.type === 'test-fault') fault(m);
   else void run(m);
 });
+
+/** Test hooks (FS_TEST_HOOKS=1 only): die, or block the thread as a stuck native call would. */
+function fault(m: FaultMessage): void {
+  if (process.env.FS_TEST_HOOKS !== '1') return;
+  if (m.kind === 'crash') process.exit(3);
+  const end = Date.now() + m.ms;
+  while (Date.now() < end) {
+    // busy: no message is handled meanwhile
+  }
+}
 
 async function load(m: LoadMessage): Promise<void> {
   try {

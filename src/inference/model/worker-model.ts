@@ -21,6 +21,10 @@ export interface WorkerModelOptions {
   /** Batches below this stay on CPU when a GPU provider runs. */
   gpuMinBatch: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** A call outstanding this long means the worker hangs: it is terminated and respawned (default 30 s). */
+  hangMs?: number;
+  /** The worker died (crash or killed on a hang) / came back with the model loaded. */
+  onWorkerEvent?: (e: { kind: 'lost' | 'restarted'; reason: string; restarts: number }) => void;
 }
 
 /** The compiled worker script (tests run from src/ against the build in dist/). */
@@ -33,7 +37,13 @@ function workerFile(): string {
   return built;
 }
 
-/** The primary ONNX model, run in a worker thread. One call at a time per worker. */
+/**
+ * The primary ONNX model, run in a worker thread (one call at a time per worker). A worker
+ * that crashes, or hangs on a call longer than `hangMs` (terminated), is respawned with
+ * backoff (1 s doubling to 30 s) and its model loaded again; meanwhile calls fail at once
+ * (MODEL_FAILED: the guard serves the fallback), and the primary model is back after the
+ * breaker's next trial. Every pending call is settled: none is left waiting on a dead worker.
+ */
 export class WorkerModel implements PrimaryModel {
   readonly name: string;
   readonly version: string;
@@ -45,15 +55,21 @@ export class WorkerModel implements PrimaryModel {
   provider = 'unloaded';
   precision = 'fp32';
   attempts: ProviderAttempt[] = [];
+  /** Times the worker was respawned after a crash or a hang. */
+  restarts = 0;
 
   get providerFailures(): ProviderAttempt[] {
     return this.attempts.filter((a) => a.error !== undefined);
   }
   readonly #o: WorkerModelOptions;
-  readonly #worker: Worker;
-  readonly #calls = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: unknown) => void }>();
+  #worker: Worker | null = null;
+  /** Loaded and answering; false while dead or respawning. */
+  #up = false;
+  readonly #calls = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: unknown) => void; since: number }>();
   #nextId = 1;
   #closed = false;
+  #watchdog: NodeJS.Timeout | null = null;
+  #respawnTimer: NodeJS.Timeout | null = null;
 
   private constructor(o: WorkerModelOptions) {
     this.#o = o;
@@ -64,19 +80,29 @@ export class WorkerModel implements PrimaryModel {
     this.inputs = o.inputs;
     this.coldStartBuckets = o.coldStartBuckets;
     this.reference = o.reference;
-    this.#worker = new Worker(workerFile());
-    this.#worker.unref();
   }
 
   static async load(o: WorkerModelOptions): Promise<WorkerModel> {
     const m = new WorkerModel(o);
-    await m.#load();
+    await m.#spawn();
+    const hangMs = o.hangMs ?? 30_000;
+    m.#watchdog = setInterval(() => m.#checkHang(hangMs), Math.min(1_000, hangMs));
+    m.#watchdog.unref();
     return m;
   }
 
-  #load(): Promise<void> {
+  /** Whether the worker is loaded and answering (false while it is being respawned). */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  #spawn(): Promise<void> {
+    const worker = new Worker(workerFile());
+    worker.unref();
+    this.#worker = worker;
     return new Promise((resolve, reject) => {
-      this.#worker.on('message', (msg: { type: string; [k: string]: unknown }) => {
+      let loaded = false;
+      worker.on('message', (msg: { type: string; [k: string]: unknown }) => {
         if (msg.type === 'log') {
           const level = msg.level === 'warn' ? 'warn' : 'info';
           this.#o.log[level](msg.obj as object, String(msg.msg));
@@ -84,9 +110,12 @@ export class WorkerModel implements PrimaryModel {
           this.provider = String(msg.provider);
           this.precision = String(msg.precision);
           this.attempts = msg.attempts as ProviderAttempt[];
+          loaded = true;
+          this.#up = true;
           resolve();
         } else if (msg.type === 'load-failed') {
-          void this.close();
+          loaded = true;
+          void worker.terminate();
           reject(new ForecastError('MODEL_INVALID', `loading ${this.#o.modelPath} failed: ${String(msg.message)}`));
         } else if (msg.type === 'result' || msg.type === 'error') {
           const call = this.#calls.get(msg.id as number);
@@ -96,12 +125,12 @@ export class WorkerModel implements PrimaryModel {
           else call.reject(new ForecastError('MODEL_FAILED', `inference failed: ${String(msg.message)}`, { retriable: true }));
         }
       });
-      this.#worker.on('error', (err) => {
-        for (const c of this.#calls.values()) c.reject(new ForecastError('MODEL_FAILED', `inference worker crashed: ${err.message}`, { cause: err }));
-        this.#calls.clear();
-        reject(err);
+      worker.on('error', (err) => this.#lost(worker, `crashed: ${err.message}`));
+      worker.on('exit', (code) => {
+        if (!loaded) reject(new ForecastError('MODEL_INVALID', `inference worker exited with ${code} while loading ${this.#o.modelPath}`));
+        this.#lost(worker, `exited with code ${code}`);
       });
-      this.#worker.postMessage({
+      worker.postMessage({
         type: 'load',
         modelPath: this.#o.modelPath,
         providers: this.#o.providers,
@@ -113,21 +142,76 @@ export class WorkerModel implements PrimaryModel {
     });
   }
 
+  /** The worker is gone: settle its calls, say so, respawn with backoff (unless closing). */
+  #lost(worker: Worker, reason: string): void {
+    if (this.#worker !== worker || this.#closed) return;
+    this.#worker = null;
+    this.#up = false;
+    for (const c of this.#calls.values()) c.reject(new ForecastError('MODEL_FAILED', `inference worker ${reason}`, { retriable: true }));
+    this.#calls.clear();
+    this.#o.log.warn({ reason, restarts: this.restarts }, 'inference worker lost; respawning');
+    this.#o.onWorkerEvent?.({ kind: 'lost', reason, restarts: this.restarts });
+    const attempt = (delay: number) => {
+      this.#respawnTimer = setTimeout(() => {
+        if (this.#closed) return;
+        this.#spawn().then(
+          () => {
+            this.restarts++;
+            this.#o.log.info({ restarts: this.restarts }, 'inference worker respawned, model loaded');
+            this.#o.onWorkerEvent?.({ kind: 'restarted', reason, restarts: this.restarts });
+          },
+          (err: Error) => {
+            this.#o.log.warn({ err: err.message }, 'inference worker respawn failed; trying again');
+            attempt(Math.min(30_000, delay * 2));
+          },
+        );
+      }, delay);
+      this.#respawnTimer.unref();
+    };
+    attempt(1_000);
+  }
+
+  #checkHang(hangMs: number): void {
+    const worker = this.#worker;
+    if (!worker || !this.#up) return;
+    const now = Date.now();
+    for (const c of this.#calls.values()) {
+      if (now - c.since > hangMs) {
+        this.#o.log.warn({ hangMs }, 'inference worker hangs on a call; terminating it');
+        this.#lost(worker, `hung for over ${hangMs} ms (terminated)`);
+        void worker.terminate();
+        return;
+      }
+    }
+  }
+
   run(features: Float32Array, batch: number): Promise<Float32Array> {
     if (this.#closed) return Promise.reject(new ForecastError('SHUTTING_DOWN', 'model closed'));
+    const worker = this.#worker;
+    if (!worker || !this.#up) return Promise.reject(new ForecastError('MODEL_FAILED', 'inference worker restarting', { retriable: true }));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#calls.set(id, { resolve, reject });
+      this.#calls.set(id, { resolve, reject, since: Date.now() });
       // copied, not transferred: the caller still reads the scales for the drift check
-      this.#worker.postMessage({ type: 'run', id, features, batch });
+      worker.postMessage({ type: 'run', id, features, batch });
     });
+  }
+
+  /**
+   * Fault injection for tests: crash the worker, or block it for `ms` (a hang). Only when the
+   * process runs with FS_TEST_HOOKS=1; the worker ignores the message otherwise.
+   */
+  injectFault(kind: 'crash' | 'hang', ms = 60_000): void {
+    this.#worker?.postMessage({ type: 'test-fault', kind, ms });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    if (this.#respawnTimer) clearTimeout(this.#respawnTimer);
     for (const c of this.#calls.values()) c.reject(new ForecastError('SHUTTING_DOWN', 'model closed'));
     this.#calls.clear();
-    await this.#worker.terminate();
+    await this.#worker?.terminate();
   }
 }
