@@ -99,6 +99,16 @@ function sameInfo(a: SeriesInfo, b: SeriesInfo): boolean {
   return a.store === b.store && a.item === b.item && a.category === b.category && a.region === b.region && a.department === b.department && a.listedDate === b.listedDate;
 }
 
+/** '%' and '-' inside a store or item id are escaped (%25, %2D): the '-' between them is then unambiguous. */
+function escapeIdPart(s: string): string {
+  return s.includes('%') || s.includes('-') ? s.replace(/%/g, '%25').replace(/-/g, '%2D') : s;
+}
+
+/**
+ * The series id (Redis keys, message keys, forecast records): `<store>-<item>`, with '%' and
+ * '-' inside either part escaped, so store 'A' item '1-2' (`A-1%2D2`) and store 'A-1' item
+ * '2' (`A%2D1-2`) stay two series. Ids without '%' or '-' read as before (no key changes).
+ */
 export function seriesIdOf(store: string, item: string): string {
-  return `${store}-${item}`;
+  return `${escapeIdPart(store)}-${escapeIdPart(item)}`;
 }

@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 import { loadSchema, valueSubject } from '../core/schemas.js';
 import type { SchemaCodec } from '../core/schema-codec.js';
 import type { Config } from '../ops/config.js';
+import { seriesIdOf } from '../state/catalog.js';
 
 export interface SalesRecord {
   eventId: string;
@@ -107,9 +108,9 @@ export class InputProducer {
     const enc = this.#enc!;
     const by: Record<keyof InputTopics, Array<{ key: string; value: Buffer }>> = { sales: [], promotions: [], weather: [], prices: [], catalog: [] };
     for (const r of records) {
-      if (r.topic === 'sales') by.sales.push({ key: `${r.value.store}-${r.value.item}`, value: enc.sales(r.value) });
-      else if (r.topic === 'prices') by.prices.push({ key: `${r.value.store}-${r.value.item}`, value: enc.prices(r.value) });
-      else if (r.topic === 'catalog') by.catalog.push({ key: `${r.value.store}-${r.value.item}`, value: enc.catalog(r.value) });
+      if (r.topic === 'sales') by.sales.push({ key: seriesIdOf(r.value.store, r.value.item), value: enc.sales(r.value) });
+      else if (r.topic === 'prices') by.prices.push({ key: seriesIdOf(r.value.store, r.value.item), value: enc.prices(r.value) });
+      else if (r.topic === 'catalog') by.catalog.push({ key: seriesIdOf(r.value.store, r.value.item), value: enc.catalog(r.value) });
       else if (r.topic === 'promotions') by.promotions.push({ key: r.value.promotionId, value: enc.promotions(r.value) });
       else by.weather.push({ key: `${r.value.scope}:${r.value.location}`, value: enc.weather(r.value) });
     }

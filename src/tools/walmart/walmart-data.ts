@@ -11,6 +11,7 @@
  *   (NA -> 0), depth 0.
  * - weather: Temperature °F -> °C per store-week, precipitation unknown (null).
  */
+import { seriesIdOf } from '../../state/catalog.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bucketEndMs, bucketOf, bucketStartMs } from '../../inference/features/bucket-clock.js';
@@ -141,7 +142,7 @@ export class WalmartDataset {
     let first = Infinity;
     let last = -Infinity;
     for (const r of sales) {
-      const id = `${r.store}-${r.dept}`;
+      const id = seriesIdOf(r.store, r.dept);
       let rows = grouped.get(id);
       if (!rows) grouped.set(id, (rows = []));
       rows.push(r);

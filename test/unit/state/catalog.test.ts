@@ -18,3 +18,15 @@ describe('Catalog.upsert', () => {
     expect(c.regionOfStore('S2')).toBeUndefined();
   });
 });
+
+describe('seriesIdOf', () => {
+  it("keeps ids without '-' or '%' as they were, and tells apart ids that only differ in where the '-' is", async () => {
+    const { seriesIdOf } = await import('../../../src/state/catalog.js');
+    expect(seriesIdOf('CA_3', 'FOODS_3_090')).toBe('CA_3-FOODS_3_090');
+    expect(seriesIdOf('1', '10')).toBe('1-10');
+    expect(seriesIdOf('A', '1-2')).toBe('A-1%2D2');
+    expect(seriesIdOf('A-1', '2')).toBe('A%2D1-2');
+    expect(seriesIdOf('A', '1-2')).not.toBe(seriesIdOf('A-1', '2'));
+    expect(seriesIdOf('A%2D1', '2')).not.toBe(seriesIdOf('A-1', '2'));
+  });
+});
