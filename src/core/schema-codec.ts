@@ -3,6 +3,9 @@ import avro from 'avsc';
 import { ForecastError } from './errors.js';
 import { redactUrl } from './redact.js';
 
+/** A registry call that takes longer is a failure (retried like an unreachable registry), never a hang. */
+const REGISTRY_TIMEOUT_MS = 10_000;
+
 /**
  * Avro in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro
  * body: https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format).
@@ -82,6 +85,7 @@ export class RegistrySchemaCodec implements SchemaCodec {
 
   async setCompatibility(subject: string, level: 'BACKWARD' | 'FORWARD' | 'FULL' | 'NONE'): Promise<void> {
     const res = await fetch(`${this.#host}/config/${encodeURIComponent(subject)}`, {
+      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
       method: 'PUT',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: JSON.stringify({ compatibility: level }),
@@ -101,7 +105,7 @@ export class RegistrySchemaCodec implements SchemaCodec {
   }
 
   async #fetchWriter(id: number): Promise<avro.Type> {
-    const res = await fetch(`${this.#host}/schemas/ids/${id}`).catch((cause: unknown) => {
+    const res = await fetch(`${this.#host}/schemas/ids/${id}`, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).catch((cause: unknown) => {
       throw new ForecastError('DECODE_FAILED', `schema registry ${redactUrl(this.#host)} unreachable: ${(cause as Error).message}`, { retriable: true, cause });
     });
     if (res.status === 404) {

@@ -132,19 +132,36 @@ export class ConsumerRunner {
     await joined;
   }
 
-  /** Stop fetching, publish what is affected, commit it, leave the group. Idempotent. */
-  async stop(): Promise<void> {
+  /**
+   * Stop fetching, publish what is affected, commit it, leave the group. Idempotent. A chunk
+   * waiting on a dependency gives up at once (it replays from the last commit); the drain and
+   * the final commit get `deadlineMs` together (a dependency that is down cannot hold the
+   * shutdown for ever: what is not committed replays on the next start).
+   */
+  async stop(deadlineMs = 15_000): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     const { consumer, batcher } = this.#o;
-    // pause (not stop): the group must stay joined until the last offsets are committed
-    consumer.pause(this.#o.topics.map((topic) => ({ topic })));
-    while (this.#inFlight > 0) await new Promise<void>((r) => this.#quiet.push(r));
-    await batcher.drain();
-    await this.#tracker.idle();
+    const drained = (async () => {
+      // pause (not stop): the group must stay joined until the last offsets are committed
+      try {
+        consumer.pause(this.#o.topics.map((topic) => ({ topic })));
+      } catch {
+        // not joined: nothing to pause
+      }
+      while (this.#inFlight > 0) await new Promise<void>((r) => this.#quiet.push(r));
+      await batcher.drain();
+      await this.#tracker.idle();
+      if (this.#commitTimer) clearInterval(this.#commitTimer);
+      await this.#commit();
+      return true;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([drained, new Promise<false>((r) => (timer = setTimeout(() => r(false), deadlineMs)))]);
+    clearTimeout(timer);
     if (this.#commitTimer) clearInterval(this.#commitTimer);
-    await this.#commit();
-    await consumer.disconnect();
+    if (!inTime) this.#o.log.warn({ deadlineMs }, 'shutdown deadline: leaving without draining; uncommitted records replay on the next start');
+    await consumer.disconnect().catch(() => undefined);
   }
 
   #commit(): Promise<void> {
@@ -194,7 +211,7 @@ export class ConsumerRunner {
         const delay = Math.min(max, 100 * 2 ** Math.min(attempt, 10));
         const end = Date.now() + delay;
         while (Date.now() < end) {
-          if (!isRunning() || isStale()) {
+          if (!this.#running || !isRunning() || isStale()) {
             this.#stalls.delete(key);
             return null;
           }

@@ -149,7 +149,8 @@ export class Processor {
     this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await unavailable(this.#producer.connect(), 'KAFKA_UNAVAILABLE', `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS)`);
 
-    this.#redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true });
+    // commandTimeout: a Redis that hangs (no reply) fails commands like one that is down, instead of stalling for ever
+    this.#redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true, commandTimeout: 10_000 });
     // ioredis reconnects by itself and emits an error per attempt: log them, at most one per 5 s
     let lastRedisError = 0;
     this.#redis.on('error', (err: Error) => {

@@ -243,9 +243,10 @@ export class RedisStateStore implements StateStore {
     if (!res) throw new ForecastError('STATE_UNAVAILABLE', 'Redis pipeline was discarded', { retriable: true });
     return res.map(([err, value]) => {
       if (err) {
-        // a server that is loading, busy, read-only or out of memory will take the command later;
-        // any other error reply is about this command's data (WRONGTYPE, a value Redis cannot hold)
-        if (TRANSIENT_REPLY.test(err.message)) throw new ForecastError('STATE_UNAVAILABLE', `Redis command failed: ${err.message}`, { retriable: true, cause: err });
+        // only an error reply of the server is about this command's data (WRONGTYPE, a value Redis
+        // cannot hold); a client-side failure (connection lost: ioredis' MaxRetriesPerRequestError,
+        // a timeout) or a server that is loading, busy, read-only or out of memory is an outage
+        if (err.name !== 'ReplyError' || TRANSIENT_REPLY.test(err.message)) throw new ForecastError('STATE_UNAVAILABLE', `Redis command failed: ${err.message}`, { retriable: true, cause: err });
         throw new ForecastError('STATE_REJECTED', `value: Redis refused the state update: ${err.message}; the record cannot be stored as sent (or its series' keys were written by something else)`, { field: 'value', cause: err });
       }
       return value;

@@ -20,9 +20,9 @@ import { startChildProcessor } from '../support/child-processor.js';
 import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
 
 const DAY_MS = 86_400_000;
-const REDIS_PORT = 26_000 + Math.floor(Math.random() * 3_000);
+let REDIS_PORT = 26_000 + Math.floor(Math.random() * 3_000);
 const HTTP_PORT = 29_000 + Math.floor(Math.random() * 3_000);
-const dir = mkdtempSync(join(tmpdir(), 'fs-redis-outage-'));
+let dir = mkdtempSync(join(tmpdir(), 'fs-redis-outage-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procs: ChildProcess[] = [];
 
@@ -149,5 +149,58 @@ describe('Redis outage (real redis-server stopped for 20 s)', () => {
     await watcher.disconnect();
     proc.child.kill('SIGTERM');
     await new Promise((r) => proc.child.once('exit', r));
+  }, 180_000);
+
+  it('SIGTERM while Redis is down: the process exits within its shutdown deadline, and the waiting sale is applied after the restart', async () => {
+    // a Redis of its own (the previous test's is still running on its port)
+    REDIS_PORT += 1;
+    dir = mkdtempSync(join(tmpdir(), 'fs-redis-outage-'));
+    let redis = startRedis();
+    await redisUp();
+    const c = testConfig({ redisUrl: `redis://127.0.0.1:${REDIS_PORT}`, batchMaxDelayMs: 20 });
+    const kafka = testKafka(c);
+    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    await setupTopicsWith(kafka, codec, c);
+    const catalog = scenarioCatalog('rt');
+    const client = await testRedis(c);
+    await new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS }).putCatalog(catalog);
+    await client.quit();
+    const first = await startChildProcessor(c, { FS_METRICS_PORT: String(HTTP_PORT + 1) });
+    procs.push(first.child);
+    redis.kill('SIGTERM');
+    await new Promise((r) => redis.once('exit', r));
+    const producer = kafka.producer();
+    await producer.connect();
+    const encode = await codec.encoder(`${c.topicSales}-value`, loadSchema('sales'));
+    const s = catalog[0]!;
+    await producer.send({ topic: c.topicSales, messages: [{ key: s.seriesId, value: encode({ eventId: 'rt-1', store: s.store, item: s.item, eventTime: Date.now() - 3_600_000, quantity: 7, unitPrice: null }) }], acks: -1 });
+    await producer.disconnect();
+    // ingest is stalled on the sale now
+    const stalledBy = Date.now() + 20_000;
+    while (!first.log().includes('a dependency is down') && Date.now() < stalledBy) await sleep(200);
+    expect(first.log(), first.log().slice(-3_000)).toContain('a dependency is down');
+    const termAt = Date.now();
+    first.child.kill('SIGTERM');
+    const code = await Promise.race([new Promise<number | null>((r) => first.child.once('exit', (x) => r(x))), sleep(30_000).then(() => 'hung' as const)]);
+    const exitMs = Date.now() - termAt;
+    expect(code, `no exit ${exitMs} ms after SIGTERM:\n${first.log().slice(-2_000)}`).not.toBe('hung');
+    console.info(JSON.stringify({ scenario: 'sigterm-while-redis-down', exitMs, exitCode: code }));
+    // Redis back, a new processor: the sale that was waiting is applied (it was never committed)
+    redis = startRedis();
+    await redisUp();
+    const second = await startChildProcessor(c, { FS_METRICS_PORT: String(HTTP_PORT + 2) });
+    procs.push(second.child);
+    const check = await testRedis(c);
+    const store = new RedisStateStore({ client: check as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS });
+    let total = 0;
+    const end = Date.now() + 30_000;
+    while (total !== 7 && Date.now() < end) {
+      total = [...(await store.readSnapshots([s]))[0]!.sales.values()].reduce((t, q) => t + q, 0);
+      if (total !== 7) await sleep(250);
+    }
+    await check.quit();
+    expect(total).toBe(7);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
   }, 180_000);
 });
