@@ -8,13 +8,14 @@ export npm_config_update_notifier := false
 # REDIS_URL instead of starting the local stack.
 WITH_STACK := $(if $(filter external,$(STACK)),,bash stack/with-stack.sh)
 
-.PHONY: help install build up down status test test-unit test-integration test-py demo bench train train-m5 helm-lint clean
+.PHONY: help install build up down status test test-unit test-integration test-py demo bench chaos train train-m5 helm-lint clean
 
 help:
 	@echo "make demo    - start the local stack and run the pipeline end to end on a synthetic stream (~1 min)"
 	@echo "make test    - install what is missing, start the stack, run unit + integration + Python tests"
 	@echo "make up | down | status - the local Kafka + schema registry + Redis stack"
 	@echo "make bench   - benchmarks (results in bench/results/)"
+	@echo "make chaos   - fault scenarios on the real stack (RUNS=3 for three in a row; results in bench/results/chaos-*)"
 	@echo "make train   - retrain the weekly Walmart model into engines/ (Python venv in training/.venv)"
 	@echo "make train-m5 - retrain the daily M5 model into engines/m5-daily-gbm/ (M5_DATA=dir, default ../shared/data/m5-daily)"
 	@echo "make helm-lint - lint and render the Helm chart in helm/forecast-stream"
@@ -54,6 +55,9 @@ demo: build
 
 bench: build
 	$(WITH_STACK) bash bench/run.sh
+
+chaos: build
+	$(WITH_STACK) bash bench/chaos/run.sh $(RUNS)
 
 train:
 	bash training/train.sh

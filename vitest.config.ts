@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 // one at a time so they do not starve each other (and Kafka's heartbeats).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // test/chaos kills the shared broker: only `make chaos` runs it (vitest.chaos.config.ts)
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,

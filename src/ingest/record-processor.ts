@@ -86,6 +86,8 @@ const RANK_FORECAST = 1;
  */
 export class RecordProcessor {
   readonly #o: RecordProcessorOptions;
+  /** Positions of records dead-lettered (or skipped) already: a retried chunk does not send or count them twice. */
+  readonly #rejected = new Set<string>();
 
   constructor(options: RecordProcessorOptions) {
     this.#o = options;
@@ -266,8 +268,13 @@ export class RecordProcessor {
     throw new ForecastError('DECODE_FAILED', `topic: '${record.topic}' is not an input topic of this processor`, { field: 'topic' });
   }
 
-  async #reject(bad: DeadLetter[]): Promise<void> {
+  async #reject(all: DeadLetter[]): Promise<void> {
     const o = this.#o;
+    // a chunk retried after a dependency failure (or replayed after a rewind) meets its bad
+    // records again: they were dead-lettered and counted once already
+    const at = (b: DeadLetter) => `${b.record.topic}\u0000${b.record.partition}\u0000${b.record.offset}`;
+    const bad = all.filter((b) => !this.#rejected.has(at(b)));
+    if (bad.length === 0) return;
     for (const b of bad) o.events.emit('record-rejected', { topic: b.record.topic, code: b.error.code, policy: o.policy });
     if (o.policy === 'fail') {
       const first = bad[0]!;
@@ -277,5 +284,7 @@ export class RecordProcessor {
       });
     }
     if (o.policy === 'dlq') await o.deadLetters.send(bad);
+    if (this.#rejected.size > 100_000) this.#rejected.clear();
+    for (const b of bad) this.#rejected.add(at(b));
   }
 }

@@ -99,8 +99,8 @@ export const configSchema = z
     metricsPort: int(0, 65_535).default(9464),
     /** FS_LOG_LEVEL */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
-    /** FS_KAFKA_SESSION_TIMEOUT_MS: a consumer silent this long is dropped from the group (a crashed one's partitions move after it). */
-    kafkaSessionTimeoutMs: int(6_000, 300_000).default(30_000),
+    /** FS_KAFKA_SESSION_TIMEOUT_MS: a consumer silent this long is dropped from the group (a crashed one's partitions move after it; heartbeats every third of it, at most 3 s). 8 s: a SIGKILLed instance's partitions resume in under 10 s (bench/results/chaos-*). */
+    kafkaSessionTimeoutMs: int(6_000, 300_000).default(8_000),
     /** FS_COMMIT_INTERVAL_MS: consume on while forecasts are published and commit the published prefix this often; 0 waits for each chunk and commits it before the next (slower). */
     commitIntervalMs: int(0, 60_000).default(200),
     /** FS_FROM_BEGINNING: a new consumer group starts at the earliest offsets (false: latest). */

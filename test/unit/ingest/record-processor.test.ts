@@ -18,6 +18,31 @@ describe('RecordProcessor', () => {
     await d.close();
   });
 
+  it('a chunk retried after a dependency failure dead-letters and counts its bad record once', async () => {
+    const d = new HarnessDriver();
+    const catalog = scenarioCatalog('q');
+    await d.loadCatalog(catalog);
+    const enc = await d.codec.encoder('sales-value', (await import('../../../src/core/schemas.js')).loadSchema('sales'));
+    const records = [
+      { topic: 'sales', partition: 0, offset: '5', key: null, value: Buffer.from('junk') },
+      { topic: 'sales', partition: 0, offset: '6', key: null, value: enc(sale(catalog[0]!, 'q-1', 3)) },
+    ];
+    let rejected = 0;
+    d.events.ingest.on('record-rejected', () => rejected++);
+    const real = d.store.applySales.bind(d.store);
+    let calls = 0;
+    d.store.applySales = async (u) => {
+      if (calls++ === 0) throw new ForecastError('STATE_UNAVAILABLE', 'Redis down', { retriable: true });
+      return real(u);
+    };
+    await expect(d.processor.process(records)).rejects.toThrow(/Redis down/);
+    const r = await d.processor.process(records);
+    expect(r.accepted).toBe(1);
+    expect(rejected).toBe(1);
+    expect(d.sent.get('dead-letter') ?? []).toHaveLength(1);
+    await d.close();
+  });
+
   it("with policy 'fail', bad input stops processing with the record's position and reason", async () => {
     const d = new HarnessDriver();
     const { RecordProcessor, inputReaders } = await import('../../../src/ingest/record-processor.js');

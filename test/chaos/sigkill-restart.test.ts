@@ -1,0 +1,85 @@
+/**
+ * Chaos (make chaos), #10 finding 9: `forecast-stream run` SIGKILLed and restarted at once;
+ * how long until forecasting resumes, with the old 30 s session timeout and the new default,
+ * in the same run. The dead member holds its partitions until its session expires (kafkajs
+ * has no static membership and no KIP-848 protocol), so the session timeout is the lever.
+ * Prints one JSON line per setting; asserts only that forecasting resumes and nothing is lost.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
+import { loadSchema } from '../../src/core/schemas.js';
+import { configSchema } from '../../src/ops/config.js';
+import { RedisStateStore } from '../../src/state/redis-state-store.js';
+import { setupTopicsWith } from '../../src/tools/setup-topics.js';
+import { scenarioCatalog } from '../scenarios/scenario-data.js';
+import { startChildProcessor } from '../support/child-processor.js';
+import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
+
+const DAY_MS = 86_400_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const ch of children) if (ch.exitCode === null) ch.kill('SIGKILL');
+});
+
+const defaults = configSchema.parse({});
+
+describe('chaos: SIGKILL and immediate restart', () => {
+  for (const session of [30_000, defaults.kafkaSessionTimeoutMs]) {
+    it(`forecasting resumes after the restart (session timeout ${session} ms)`, async () => {
+      const c = testConfig({ batchMaxDelayMs: 20, kafkaSessionTimeoutMs: session });
+      const kafka = testKafka(c);
+      const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+      await setupTopicsWith(kafka, codec, c);
+      const catalog = scenarioCatalog('sk');
+      const redis = await testRedis(c);
+      await new RedisStateStore({ client: redis as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS }).putCatalog(catalog);
+      await redis.quit();
+      const reader = parseSchema(loadSchema('forecast-updated'));
+      const arrivals: Array<{ at: number; triggers: string[] }> = [];
+      const watcher = kafka.consumer({ groupId: `${c.groupId}-watch` });
+      await watcher.connect();
+      await watcher.subscribe({ topic: c.topicForecasts, fromBeginning: true });
+      await watcher.run({
+        eachMessage: async ({ message }) => {
+          const f = (await codec.decode(message.value!, reader)) as { triggers: Array<{ partition: number; offset: string }> };
+          arrivals.push({ at: Date.now(), triggers: f.triggers.map((t) => `${t.partition}@${t.offset}`) });
+        },
+      });
+      const first = await startChildProcessor(c);
+      children.push(first.child);
+      const producer = kafka.producer();
+      await producer.connect();
+      const encode = await codec.encoder(`${c.topicSales}-value`, loadSchema('sales'));
+      const send = async (id: string, k: number) => {
+        const s = catalog[k % catalog.length]!;
+        const [meta] = await producer.send({ topic: c.topicSales, messages: [{ key: s.seriesId, value: encode({ eventId: id, store: s.store, item: s.item, eventTime: Date.now() - 3_600_000, quantity: 1, unitPrice: null }) }], acks: -1 });
+        return `${meta!.partition}@${meta!.baseOffset}`;
+      };
+      for (let k = 0; k < 12; k++) await send(`sk-a-${k}`, k);
+      await sleep(3_000);
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.once('exit', r));
+      const restartAt = Date.now();
+      const second = await startChildProcessor(c);
+      children.push(second.child);
+      const startedMs = Date.now() - restartAt;
+      // one sale per series right after the restart: when does the first of their forecasts arrive?
+      const after: string[] = [];
+      for (let k = 0; k < 12; k++) after.push(await send(`sk-b-${k}`, k));
+      const end = Date.now() + 90_000;
+      const firstAfter = () => arrivals.find((a) => a.triggers.some((t) => after.includes(t)));
+      const allAfter = () => after.every((t) => arrivals.some((a) => a.triggers.includes(t)));
+      while (!allAfter() && Date.now() < end) await sleep(100);
+      const resumeMs = (firstAfter()?.at ?? Number.NaN) - restartAt;
+      const allMs = Date.now() - restartAt;
+      console.info(JSON.stringify({ scenario: 'sigkill-immediate-restart', sessionTimeoutMs: session, processStartMs: startedMs, firstForecastAfterRestartMs: resumeMs, allForecastsAfterRestartMs: allMs }));
+      expect(allAfter()).toBe(true);
+      await producer.disconnect();
+      await watcher.disconnect();
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    }, 180_000);
+  }
+});
