@@ -27,12 +27,26 @@ export interface PartitionOffset {
 export class OffsetTracker {
   readonly #queues = new Map<string, Entry[]>();
   readonly #committable = new Map<string, PartitionOffset>();
+  /** Bumped on every rewind of a partition: a chunk that started before it must not be tracked. */
+  readonly #generations = new Map<string, number>();
   readonly #idle: Array<() => void> = [];
 
   constructor(private readonly onFailure: (topic: string, partition: number, rewindTo: string, error: unknown) => void) {}
 
-  track(topic: string, partition: number, chunk: TrackedChunk): void {
+  /** The partition's rewind count; read it before ingesting a chunk and pass it to track(). */
+  generation(topic: string, partition: number): number {
+    return this.#generations.get(`${topic}\u0000${partition}`) ?? 0;
+  }
+
+  /**
+   * Track a chunk whose forecasts are on their way. With `generation` (read before the chunk
+   * was ingested), a chunk that a rewind overtook is refused (false): tracked into the fresh
+   * queue it could be committed before the rewound chunk is published, and a crash then would
+   * lose that chunk's forecasts. The caller drops it; the rewind re-fetches its records.
+   */
+  track(topic: string, partition: number, chunk: TrackedChunk, generation?: number): boolean {
     const key = `${topic}\u0000${partition}`;
+    if (generation !== undefined && generation !== (this.#generations.get(key) ?? 0)) return false;
     let q = this.#queues.get(key);
     if (!q) this.#queues.set(key, (q = []));
     const entry: Entry = { ...chunk, state: 'pending' };
@@ -49,6 +63,7 @@ export class OffsetTracker {
         this.#advance(key, topic, partition, queue);
       },
     );
+    return true;
   }
 
   /** Chunks of this partition not yet published. */
@@ -90,6 +105,7 @@ export class OffsetTracker {
     if (queue[0]?.state === 'failed') {
       const failed = queue[0];
       this.#queues.set(key, []);
+      this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
       this.onFailure(topic, partition, failed.first, failed.error);
     }
     if ([...this.#queues.values()].every((q) => q.length === 0)) for (const r of this.#idle.splice(0)) r();

@@ -53,6 +53,26 @@ describe('OffsetTracker', () => {
     await t.idle();
   });
 
+  it('refuses a chunk that a rewind overtook while it was ingested (it would be committed before the rewound chunk)', async () => {
+    const rewinds: string[] = [];
+    const t = new OffsetTracker((_t, _p, to) => rewinds.push(to));
+    const failing = deferred();
+    t.track('sales', 0, { first: '0', next: '10', done: failing.done }, t.generation('sales', 0));
+    // chunk 10..20 starts ingesting before the publish of 0..10 fails
+    const started = t.generation('sales', 0);
+    failing.reject(new Error('publish failed'));
+    await settle();
+    expect(rewinds).toEqual(['0']);
+    // it finishes after the rewind: tracked, it would be committable at 20 while 0..10 is not published
+    expect(t.track('sales', 0, { first: '10', next: '20', done: Promise.resolve() }, started)).toBe(false);
+    await settle();
+    expect(t.takeCommittable()).toEqual([]);
+    // the re-fetched chunk from the rewind point is tracked as usual
+    expect(t.track('sales', 0, { first: '0', next: '10', done: Promise.resolve() }, t.generation('sales', 0))).toBe(true);
+    await settle();
+    expect(t.takeCommittable()).toEqual([{ topic: 'sales', partition: 0, offset: '10' }]);
+  });
+
   it('restores offsets after a failed commit unless newer ones arrived', async () => {
     const t = new OffsetTracker(() => undefined);
     t.track('sales', 0, { first: '0', next: '3', done: Promise.resolve() });
