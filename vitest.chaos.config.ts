@@ -13,6 +13,7 @@ export default defineConfig({
       'test/integration/poison-records.test.ts',
       'test/integration/state-rejected.test.ts',
       'test/integration/fail-policy.test.ts',
+      'test/integration/backpressure.test.ts',
     ],
     fileParallelism: false,
     testTimeout: 300_000,

@@ -70,6 +70,11 @@ export class AffectedBatcher {
     return this.#pending.size;
   }
 
+  /** Pending series at most before add() waits (backpressure). */
+  get capacity(): number {
+    return this.#o.capacity;
+  }
+
   get inFlight(): number {
     return this.#inFlight;
   }

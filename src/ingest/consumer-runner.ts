@@ -9,6 +9,9 @@ import type { IngestEvents, RecordProcessor } from './record-processor.js';
 export interface AffectedSink {
   add(entries: Iterable<[string, readonly SourceOffset[]]>): Promise<void>;
   drain(): Promise<void>;
+  /** Series waiting for a batch, and the most that may wait (fetching pauses at it). */
+  readonly pending: number;
+  readonly capacity: number;
 }
 
 export interface ConsumerRunnerOptions {
@@ -71,6 +74,9 @@ export class ConsumerRunner {
   /** Chunks waiting on a dependency, by partition: ingest is stalled while any is. */
   readonly #stalls = new Map<string, Stall>();
   #fatal: Error | null = null;
+  /** Fetching paused because the batcher is full (resumed below half its capacity). */
+  #pausedForBackpressure = false;
+  #backpressureTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ConsumerRunnerOptions) {
     this.#o = options;
@@ -102,6 +108,35 @@ export class ConsumerRunner {
     this.#o.onFatal?.(err);
   }
 
+  /** Whether fetching is paused because the batcher is full. */
+  get pausedForBackpressure(): boolean {
+    return this.#pausedForBackpressure;
+  }
+
+  /**
+   * Backpressure beyond the blocked handler: at the batcher's capacity every input topic is
+   * paused (kafkajs fetches nothing more, so memory stays bounded by what is already fetched),
+   * and resumed once the pending set is below half of it.
+   */
+  #checkBackpressure(): void {
+    if (!this.#running || this.#fatal) return;
+    const { batcher, consumer, topics } = this.#o;
+    const full = batcher.pending >= batcher.capacity;
+    try {
+      if (full && !this.#pausedForBackpressure) {
+        consumer.pause(topics.map((topic) => ({ topic })));
+        this.#pausedForBackpressure = true;
+        this.#o.events?.emit('ingest-paused', { pending: batcher.pending, capacity: batcher.capacity });
+      } else if (this.#pausedForBackpressure && batcher.pending <= batcher.capacity / 2) {
+        consumer.resume(topics.map((topic) => ({ topic })));
+        this.#pausedForBackpressure = false;
+        this.#o.events?.emit('ingest-unpaused', { pending: batcher.pending, capacity: batcher.capacity });
+      }
+    } catch {
+      // not joined (a rebalance): checked again in 100 ms
+    }
+  }
+
   /** The oldest stall of a chunk on a dependency, or null while ingest flows. */
   get stall(): Stall | null {
     let oldest: Stall | null = null;
@@ -128,6 +163,8 @@ export class ConsumerRunner {
     if (this.#o.commitIntervalMs > 0) {
       this.#commitTimer = setInterval(() => void this.#commit(), this.#o.commitIntervalMs);
     }
+    this.#backpressureTimer = setInterval(() => this.#checkBackpressure(), 100);
+    this.#backpressureTimer.unref();
     // started = joined the group and got partitions: records produced after this are consumed
     await joined;
   }
@@ -141,6 +178,7 @@ export class ConsumerRunner {
   async stop(deadlineMs = 15_000): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    if (this.#backpressureTimer) clearInterval(this.#backpressureTimer);
     const { consumer, batcher } = this.#o;
     const drained = (async () => {
       // pause (not stop): the group must stay joined until the last offsets are committed
@@ -240,6 +278,7 @@ export class ConsumerRunner {
           timestamp: m.timestamp,
         }));
         if (this.#fatal) return;
+        const generation = this.#tracker.generation(batch.topic, batch.partition);
         let result: Awaited<ReturnType<RecordProcessor['process']>> | null;
         try {
           result = await this.#processWithRetry(records, `${batch.topic}\u0000${batch.partition}`, isRunning, isStale);
@@ -249,7 +288,11 @@ export class ConsumerRunner {
           return;
         }
         if (!result) return; // stopping or the partition moved: the chunk replays from the last commit
+        // a rewind (failed publish) or a revocation overtook this chunk while it was ingested:
+        // drop it, its records come again from the rewind point (state updates are idempotent)
+        if (isStale() || (pipelined && this.#tracker.generation(batch.topic, batch.partition) !== generation)) return;
         const done = batcher.add(result.affected);
+        this.#checkBackpressure();
         const last = slice[slice.length - 1]!.offset;
         const chunk = { first: slice[0]!.offset, next: (BigInt(last) + 1n).toString(), done };
         if (!pipelined) {
@@ -258,7 +301,7 @@ export class ConsumerRunner {
           await this.#o.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: chunk.next }]);
           continue;
         }
-        this.#tracker.track(batch.topic, batch.partition, chunk);
+        if (!this.#tracker.track(batch.topic, batch.partition, chunk, generation)) return;
         // the fetch position moves on; the commit waits for the forecasts
         resolveOffset(last);
         while (this.#tracker.outstanding(batch.topic, batch.partition) > this.#o.maxOutstandingChunks) {

@@ -33,6 +33,9 @@ export interface IngestEvents {
   /** A chunk failed on a dependency (Redis, registry) and is tried again. */
   'chunk-retry': { code: string; attempt: number };
   'ingest-resumed': { code: string; stalledMs: number; attempts: number };
+  /** Fetching paused / resumed because the batcher is full / below half of its capacity. */
+  'ingest-paused': { pending: number; capacity: number };
+  'ingest-unpaused': { pending: number; capacity: number };
   'item-listed': { seriesId: string; change: 'added' | 'changed' | 'same'; listedDate: string | null };
 }
 

@@ -35,6 +35,7 @@ export class PipelineMetrics {
   readonly alerts: Counter<'kind'>;
   readonly retries: Counter<'cause'>;
   readonly stalled: Gauge;
+  readonly paused: Gauge;
 
   constructor(e: PipelineEmitters) {
     const r = this.registry;
@@ -62,6 +63,9 @@ export class PipelineMetrics {
       this.stalled.set(1);
     });
     e.ingest.on('ingest-resumed', () => this.stalled.set(0));
+    this.paused = new Gauge({ name: 'forecast_stream_ingest_paused', help: '1 while fetching of the input topics is paused because the batcher is full (backpressure), else 0', registers: [r] });
+    e.ingest.on('ingest-paused', () => this.paused.set(1));
+    e.ingest.on('ingest-unpaused', () => this.paused.set(0));
     e.ingest.on('records-processed', ({ topic, count }) => this.recordsIn.inc({ topic }, count));
     e.ingest.on('record-rejected', ({ topic, code }) => this.rejected.inc({ topic, code }));
     e.ingest.on('sales-too-old', () => this.tooOld.inc());
