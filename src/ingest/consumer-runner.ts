@@ -151,6 +151,15 @@ export class ConsumerRunner {
     await consumer.connect();
     await consumer.subscribe({ topics: this.#o.topics, fromBeginning: this.#o.fromBeginning });
     const joined = nextGroupJoin(consumer);
+    // a rebalance: commit what is published while the partitions are still ours, then forget
+    // (and stop tracking) the ones the new assignment takes away
+    consumer.on(consumer.events.REBALANCING, () => void this.#commit());
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = new Set<string>();
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) for (const p of partitions) assigned.add(OffsetTracker.key(topic, p));
+      const dropped = this.#tracker.retain(assigned);
+      if (dropped.length > 0) this.#o.log.info?.({ partitions: dropped }, 'partitions revoked: their uncommitted chunks are left to the new owner');
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.#fail(new Error(`the Kafka consumer crashed and will not restart: ${payload.error.message}`, { cause: payload.error }));
     });

@@ -76,6 +76,30 @@ export class OffsetTracker {
     return this.#queues.get(`${topic}\u0000${partition}`)?.[0]?.done.catch(() => undefined) ?? null;
   }
 
+  /**
+   * After a rebalance: forget every partition this member no longer owns (its queue, its
+   * committable offset) and bump its generation, so a chunk of it still being ingested is
+   * refused. Committing a revoked partition's offset later could move its new owner's
+   * committed offset backwards.
+   */
+  retain(assigned: ReadonlySet<string>): string[] {
+    const dropped: string[] = [];
+    for (const key of new Set([...this.#queues.keys(), ...this.#committable.keys()])) {
+      if (assigned.has(key)) continue;
+      this.#queues.delete(key);
+      this.#committable.delete(key);
+      this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
+      dropped.push(`${key.replace('\u0000', '[')}]`);
+    }
+    if ([...this.#queues.values()].every((q) => q.length === 0)) for (const r of this.#idle.splice(0)) r();
+    return dropped;
+  }
+
+  /** The key retain() takes for a partition. */
+  static key(topic: string, partition: number): string {
+    return `${topic}\u0000${partition}`;
+  }
+
   /** Offsets to commit now (and forget them). */
   takeCommittable(): PartitionOffset[] {
     const out = [...this.#committable.values()];

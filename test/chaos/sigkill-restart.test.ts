@@ -7,17 +7,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
+import { parseSchema } from '../../src/core/schema-codec.js';
 import { loadSchema } from '../../src/core/schemas.js';
 import { configSchema } from '../../src/ops/config.js';
-import { RedisStateStore } from '../../src/state/redis-state-store.js';
-import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { scenarioCatalog } from '../scenarios/scenario-data.js';
 import { startChildProcessor } from '../support/child-processor.js';
-import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
-
-const DAY_MS = 86_400_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { FaultChecker, sleep } from '../support/fault-checker.js';
+import { testConfig } from '../support/real-stack.js';
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const ch of children) if (ch.exitCode === null) ch.kill('SIGKILL');
@@ -29,16 +25,12 @@ describe('chaos: SIGKILL and immediate restart', () => {
   for (const session of [30_000, defaults.kafkaSessionTimeoutMs]) {
     it(`forecasting resumes after the restart (session timeout ${session} ms)`, async () => {
       const c = testConfig({ batchMaxDelayMs: 20, kafkaSessionTimeoutMs: session });
-      const kafka = testKafka(c);
-      const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
-      await setupTopicsWith(kafka, codec, c);
       const catalog = scenarioCatalog('sk');
-      const redis = await testRedis(c);
-      await new RedisStateStore({ client: redis as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS }).putCatalog(catalog);
-      await redis.quit();
+      const check = await FaultChecker.create(c, catalog);
+      const { kafka, codec } = check;
       const reader = parseSchema(loadSchema('forecast-updated'));
       const arrivals: Array<{ at: number; triggers: string[] }> = [];
-      const watcher = kafka.consumer({ groupId: `${c.groupId}-watch` });
+      const watcher = kafka.consumer({ groupId: `${c.groupId}-arrivals` }); // not the checker's group: it would split the partitions
       await watcher.connect();
       await watcher.subscribe({ topic: c.topicForecasts, fromBeginning: true });
       await watcher.run({
@@ -78,6 +70,7 @@ describe('chaos: SIGKILL and immediate restart', () => {
       expect(allAfter()).toBe(true);
       await producer.disconnect();
       await watcher.disconnect();
+      await check.close();
       second.child.kill('SIGTERM');
       await new Promise((r) => second.child.once('exit', r));
     }, 180_000);

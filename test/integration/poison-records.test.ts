@@ -64,4 +64,48 @@ describe('poison and oversized records (real stack)', () => {
     const fs = await driver.waitForForecasts((all) => all.some((f) => f.seriesId === s.seriesId && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset']))), 30_000);
     expect(fs.some((f) => f.seriesId === s.seriesId && f.triggers.some((t) => Number(t.offset) > Number(h['x-source-offset'])))).toBe(true);
   }, 60_000);
+
+  it('an oversized record on every other input topic (prices, promotions, weather, catalog) is dead-lettered and the good record after it is processed', async () => {
+    const s = catalog[2]!;
+    const now = Date.now();
+    const big = 'Y'.repeat(300_000);
+    const processed = new Map<string, number>();
+    driver.processor!.events.ingest.on('records-processed', ({ topic, count }) => processed.set(topic, (processed.get(topic) ?? 0) + count));
+    const c = driver.config;
+    const price = (eventId: string) => ({ eventId, store: s.store, item: s.item, price: 2, regularPrice: null, effectiveDate: new Date(now + 86_400_000).toISOString().slice(0, 10), eventTime: now - 60_000 });
+    const promo = (promotionId: string, items: string[]) => ({ promotionId, kind: 'flash', stores: [s.store], items, categories: [], startTime: now + 86_400_000, endTime: now + 2 * 86_400_000, discountDepth: 0.2, markdownAmount: null, eventTime: now - 60_000 });
+    const wx = (eventId: string, location: string) => ({ eventId, scope: 'store' as const, location, date: new Date(now + 86_400_000).toISOString().slice(0, 10), kind: 'forecast' as const, temperatureC: 20, precipitationMm: 0, eventTime: now - 60_000 });
+    const listing = (item: string) => ({ store: s.store, item, category: 'CA', department: null, region: null, regularPrice: 3, listedDate: null, eventTime: now - 60_000 });
+    const deadBefore = (await driver.waitForDeadLetters(0, 0)).length;
+    await driver.send([
+      { topic: 'prices', value: price(big) },
+      { topic: 'promotions', value: promo('pz-promo-big', Array.from({ length: 100_001 }, (_, i) => `I${i}`)) },
+      { topic: 'weather', value: wx('pz-wx-big', big) },
+      { topic: 'catalog', value: listing(big) },
+    ]);
+    await driver.send([
+      { topic: 'prices', value: price('pz-price-ok') },
+      { topic: 'promotions', value: promo('pz-promo-ok', [s.item]) },
+      { topic: 'weather', value: wx('pz-wx-ok', s.store) },
+      { topic: 'catalog', value: listing('PZ_NEW_1') },
+    ]);
+    const topics = [c.topicPrices, c.topicPromotions, c.topicWeather, c.topicCatalog];
+    const end = Date.now() + 60_000;
+    const letters = async () => (await driver.waitForDeadLetters(0, 0)).slice(deadBefore);
+    while (Date.now() < end && !(topics.every((t) => (processed.get(t) ?? 0) >= 2) && new Set((await letters()).map((d) => d.headers['x-source-topic'])).size >= 4)) await new Promise((r) => setTimeout(r, 200));
+    const dead = await letters();
+    for (const t of topics) {
+      const mine = dead.filter((d) => d.headers['x-source-topic'] === t);
+      expect(mine.length, `dead letter from ${t}`).toBeGreaterThanOrEqual(1);
+      expect(mine[0]!.headers['x-error-code']).toBe('VALIDATION_FAILED');
+      expect(mine[0]!.headers['x-error-reason']!.length).toBeLessThanOrEqual(1_024);
+      // the bad record and the good one after it were both consumed: the partition flows on
+      expect(processed.get(t) ?? 0, t).toBeGreaterThanOrEqual(2);
+    }
+    expect(dead.find((d) => d.headers['x-source-topic'] === c.topicPromotions)!.headers['x-error-reason']).toMatch(/at most 100000 entries/);
+    // and the good ones took effect: the listing is in the catalog, the price in state
+    expect(driver.processor!.catalog.series(`${s.store}-PZ_NEW_1`)).toBeDefined();
+    const [snap] = await driver.processor!.store.readSnapshots([s], { prices: true });
+    expect(snap!.prices?.some((p) => p.price === 2)).toBe(true);
+  }, 120_000);
 });

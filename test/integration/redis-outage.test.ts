@@ -11,13 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
-import { loadSchema } from '../../src/core/schemas.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
-import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { scenarioCatalog } from '../scenarios/scenario-data.js';
 import { startChildProcessor } from '../support/child-processor.js';
-import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
+import { FaultChecker } from '../support/fault-checker.js';
+import { testConfig, testRedis } from '../support/real-stack.js';
 
 const DAY_MS = 86_400_000;
 let REDIS_PORT = 26_000 + Math.floor(Math.random() * 3_000);
@@ -57,35 +55,14 @@ describe('Redis outage (real redis-server stopped for 20 s)', () => {
     let redis = startRedis();
     await redisUp();
     const c = testConfig({ redisUrl: `redis://127.0.0.1:${REDIS_PORT}`, batchMaxDelayMs: 20 });
-    const kafka = testKafka(c);
-    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
-    await setupTopicsWith(kafka, codec, c);
     const catalog = scenarioCatalog('ro');
-    const client = await testRedis(c);
-    await new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS }).putCatalog(catalog);
-    await client.quit();
-
-    // a downstream consumer: the newest input offset each forecast says it covers, per series
-    const reader = parseSchema(loadSchema('forecast-updated'));
-    const covered = new Map<string, Map<number, bigint>>(); // seriesId -> partition -> max trigger offset
-    const watcher = kafka.consumer({ groupId: `${c.groupId}-watch` });
-    await watcher.connect();
-    await watcher.subscribe({ topic: c.topicForecasts, fromBeginning: true });
-    await watcher.run({
-      eachMessage: async ({ message }) => {
-        const f = (await codec.decode(message.value!, reader)) as { seriesId: string; triggers: Array<{ topic: string; partition: number; offset: string }> };
-        const m = covered.get(f.seriesId) ?? new Map<number, bigint>();
-        for (const t of f.triggers) if (t.topic === c.topicSales && BigInt(t.offset) > (m.get(t.partition) ?? -1n)) m.set(t.partition, BigInt(t.offset));
-        covered.set(f.seriesId, m);
-      },
-    });
-
+    const check = await FaultChecker.create(c, catalog);
     const proc = await startChildProcessor(c, { FS_METRICS_PORT: String(HTTP_PORT) });
     procs.push(proc.child);
-    const producer = kafka.producer();
+    const producer = check.kafka.producer();
     await producer.connect();
-    const encode = await codec.encoder(`${c.topicSales}-value`, loadSchema('sales'));
-    const sent: Array<{ seriesId: string; partition: number; offset: bigint; quantity: number }> = [];
+    const encode = await check.salesEncoder();
+    const sent = check.acked;
     const send = async (round: number) => {
       for (const [k, s] of catalog.entries()) {
         const quantity = 1 + ((round * 5 + k) % 7);
@@ -95,12 +72,8 @@ describe('Redis outage (real redis-server stopped for 20 s)', () => {
     };
     // one record per send: its offset is what a forecast's triggers must reach
     const readyz = async () => fetch(`http://127.0.0.1:${HTTP_PORT}/readyz`).then((r) => r.status).catch(() => 0);
-    const allCovered = () => sent.every((e) => (covered.get(e.seriesId)?.get(e.partition) ?? -1n) >= e.offset);
-
     await send(0);
-    const end0 = Date.now() + 30_000;
-    while (!allCovered() && Date.now() < end0) await sleep(100);
-    expect(allCovered(), 'forecasts before the outage').toBe(true);
+    expect(await check.waitCovered(30_000), 'forecasts before the outage').toEqual([]);
     expect(await readyz()).toBe(200);
 
     // stop Redis for 20 s while sales keep coming
@@ -119,10 +92,8 @@ describe('Redis outage (real redis-server stopped for 20 s)', () => {
     const upAt = Date.now();
     await send(round++);
 
-    const end = Date.now() + 60_000;
-    while (!allCovered() && Date.now() < end) await sleep(200);
+    const lost = await check.waitCovered(60_000);
     const recoverMs = Date.now() - upAt;
-    const lost = sent.filter((e) => (covered.get(e.seriesId)?.get(e.partition) ?? -1n) < e.offset);
     expect(lost, `sales without a later forecast ${recoverMs} ms after Redis came back:\n${proc.log().slice(-3_000)}`).toEqual([]);
     // the process stayed up the whole time, and said it could not work while Redis was down
     expect(proc.child.exitCode, proc.log().slice(-3_000)).toBeNull();
@@ -136,17 +107,9 @@ describe('Redis outage (real redis-server stopped for 20 s)', () => {
     // the figures of the run, for bench/results (chaos)
     console.info(JSON.stringify({ scenario: 'redis-stopped-20s', salesSent: sent.length, lost: lost.length, recoverMs, readyzDuringOutage: { 503: during.filter((x) => x === 503).length, 200: during.filter((x) => x === 200).length, other: during.filter((x) => x !== 503 && x !== 200).length }, processExited: proc.child.exitCode !== null }));
     // every sale is in state exactly once (sums per series match what was sent)
-    const check = await testRedis(c);
-    const store = new RedisStateStore({ client: check as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS });
-    const snaps = await store.readSnapshots(catalog);
-    for (const s of snaps) {
-      const want = sent.filter((e) => e.seriesId === s.seriesId).reduce((t, e) => t + e.quantity, 0);
-      const got = [...s.sales.values()].reduce((t, q) => t + q, 0);
-      expect(got, s.seriesId).toBe(want);
-    }
-    await check.quit();
+    expect(await check.stateMismatch()).toEqual([]);
     await producer.disconnect();
-    await watcher.disconnect();
+    await check.close();
     proc.child.kill('SIGTERM');
     await new Promise((r) => proc.child.once('exit', r));
   }, 180_000);
@@ -158,20 +121,15 @@ describe('Redis outage (real redis-server stopped for 20 s)', () => {
     let redis = startRedis();
     await redisUp();
     const c = testConfig({ redisUrl: `redis://127.0.0.1:${REDIS_PORT}`, batchMaxDelayMs: 20 });
-    const kafka = testKafka(c);
-    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
-    await setupTopicsWith(kafka, codec, c);
     const catalog = scenarioCatalog('rt');
-    const client = await testRedis(c);
-    await new RedisStateStore({ client: client as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS }).putCatalog(catalog);
-    await client.quit();
+    const check = await FaultChecker.create(c, catalog);
     const first = await startChildProcessor(c, { FS_METRICS_PORT: String(HTTP_PORT + 1) });
     procs.push(first.child);
     redis.kill('SIGTERM');
     await new Promise((r) => redis.once('exit', r));
-    const producer = kafka.producer();
+    const producer = check.kafka.producer();
     await producer.connect();
-    const encode = await codec.encoder(`${c.topicSales}-value`, loadSchema('sales'));
+    const encode = await check.salesEncoder();
     const s = catalog[0]!;
     await producer.send({ topic: c.topicSales, messages: [{ key: s.seriesId, value: encode({ eventId: 'rt-1', store: s.store, item: s.item, eventTime: Date.now() - 3_600_000, quantity: 7, unitPrice: null }) }], acks: -1 });
     await producer.disconnect();
@@ -190,15 +148,16 @@ describe('Redis outage (real redis-server stopped for 20 s)', () => {
     await redisUp();
     const second = await startChildProcessor(c, { FS_METRICS_PORT: String(HTTP_PORT + 2) });
     procs.push(second.child);
-    const check = await testRedis(c);
-    const store = new RedisStateStore({ client: check as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS });
+    const redisCheck = await testRedis(c);
+    const store = new RedisStateStore({ client: redisCheck as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * DAY_MS });
     let total = 0;
     const end = Date.now() + 30_000;
     while (total !== 7 && Date.now() < end) {
       total = [...(await store.readSnapshots([s]))[0]!.sales.values()].reduce((t, q) => t + q, 0);
       if (total !== 7) await sleep(250);
     }
-    await check.quit();
+    await redisCheck.quit();
+    await check.close();
     expect(total).toBe(7);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));

@@ -73,6 +73,25 @@ describe('OffsetTracker', () => {
     expect(t.takeCommittable()).toEqual([{ topic: 'sales', partition: 0, offset: '10' }]);
   });
 
+  it('after a rebalance forgets the partitions it lost: no commit for them, and their in-flight chunks are refused', async () => {
+    const t = new OffsetTracker(() => undefined);
+    const slow = deferred();
+    t.track('sales', 0, { first: '0', next: '5', done: Promise.resolve() });
+    t.track('sales', 1, { first: '0', next: '7', done: Promise.resolve() });
+    const started = t.generation('sales', 1);
+    t.track('sales', 1, { first: '7', next: '9', done: slow.done }, started);
+    await settle();
+    const dropped = t.retain(new Set([OffsetTracker.key('sales', 0)]));
+    expect(dropped).toEqual(['sales[1]']);
+    expect(t.takeCommittable()).toEqual([{ topic: 'sales', partition: 0, offset: '5' }]);
+    slow.resolve();
+    await settle();
+    expect(t.takeCommittable()).toEqual([]); // the revoked partition's late chunk commits nothing
+    expect(t.track('sales', 1, { first: '9', next: '12', done: Promise.resolve() }, started)).toBe(false);
+    expect(t.outstanding('sales', 1)).toBe(0);
+    await t.idle();
+  });
+
   it('restores offsets after a failed commit unless newer ones arrived', async () => {
     const t = new OffsetTracker(() => undefined);
     t.track('sales', 0, { first: '0', next: '3', done: Promise.resolve() });
