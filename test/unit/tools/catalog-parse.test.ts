@@ -12,6 +12,15 @@ describe('catalog load parsing', () => {
     expect(json[0]!.department).toBe('D');
   });
 
+  it('reads the regular price and the listing date, and writes the catalog topic record the processor reads', async () => {
+    const rows = parseCatalog('store,item,category,region,department,regularPrice,listedDate\nCA_3,NEW_1,FOODS,CA,FOODS_3,2.5,2014-07-05\n', 'c.csv');
+    expect(rows[0]).toMatchObject({ seriesId: 'CA_3-NEW_1', regularPrice: 2.5, listedDate: '2014-07-05' });
+    const { catalogRecord } = await import('../../../src/cli/commands/catalog.js');
+    expect(catalogRecord(rows[0]!, 1)).toEqual({ store: 'CA_3', item: 'NEW_1', category: 'FOODS', department: 'FOODS_3', region: 'CA', regularPrice: 2.5, listedDate: '2014-07-05', eventTime: 1 });
+    expect(() => parseCatalog('store,item,category,region,regularPrice\nS,I,C,R,free\n', 'c.csv')).toThrow(/row 1: 'regularPrice' must be a price > 0/);
+    expect(() => parseCatalog('store,item,category,region,listedDate\nS,I,C,R,5 July\n', 'c.csv')).toThrow(/row 1: 'listedDate' must be YYYY-MM-DD/);
+  });
+
   it('names the missing column and the row', () => {
     expect(() => parseCatalog('store,item,region\nS,I,R\n', 'c.csv')).toThrow(/c.csv: row 1: 'category' is missing/);
   });
