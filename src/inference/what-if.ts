@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Catalog } from '../state/catalog.js';
 import type { SeriesInfo } from '../state/state-types.js';
 import { bucketOf, type BucketSize } from './features/bucket-clock.js';
+import { fillPricesInForce } from './features/price-schedule.js';
 import type { Forecast, HorizonForecast } from './forecast.js';
 import type { Forecaster } from './forecaster.js';
 import type { PriceChange, SeriesSnapshot, WeatherPoint } from './series-snapshot.js';
@@ -109,12 +110,8 @@ const noon = (d: string) => Date.parse(`${d}T12:00:00Z`);
 
 /** The price in force on bucket b by a schedule (ascending), else the regular price, else null. */
 function priceOn(changes: readonly PriceChange[], b: number, regular: number | null): number | null {
-  let p: number | null = null;
-  for (const c of changes) {
-    if (c.fromBucket > b) break;
-    p = c.price;
-  }
-  return p ?? regular;
+  const p = fillPricesInForce(changes, b, new Float64Array(1))[0]!;
+  return Number.isNaN(p) ? regular : p;
 }
 
 function withChange(changes: readonly PriceChange[], c: PriceChange): PriceChange[] {

@@ -100,17 +100,20 @@ export class ConsumerRunner {
   #fail(err: Error): void {
     if (this.#fatal) return;
     this.#fatal = err;
-    try {
-      this.#o.consumer.pause(this.#o.topics.map((topic) => ({ topic })));
-    } catch {
-      // not joined: nothing is being fetched anyway
-    }
+    this.#pauseAll();
     this.#o.onFatal?.(err);
   }
 
-  /** Whether fetching is paused because the batcher is full. */
-  get pausedForBackpressure(): boolean {
-    return this.#pausedForBackpressure;
+  /** Pause (true) or resume (false) fetching of every input topic; false when not joined (nothing is fetched then). */
+  #pauseAll(pause = true): boolean {
+    const all = this.#o.topics.map((topic) => ({ topic }));
+    try {
+      if (pause) this.#o.consumer.pause(all);
+      else this.#o.consumer.resume(all);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -120,20 +123,16 @@ export class ConsumerRunner {
    */
   #checkBackpressure(): void {
     if (!this.#running || this.#fatal) return;
-    const { batcher, consumer, topics } = this.#o;
-    const full = batcher.pending >= batcher.capacity;
-    try {
-      if (full && !this.#pausedForBackpressure) {
-        consumer.pause(topics.map((topic) => ({ topic })));
-        this.#pausedForBackpressure = true;
-        this.#o.events?.emit('ingest-paused', { pending: batcher.pending, capacity: batcher.capacity });
-      } else if (this.#pausedForBackpressure && batcher.pending <= batcher.capacity / 2) {
-        consumer.resume(topics.map((topic) => ({ topic })));
-        this.#pausedForBackpressure = false;
-        this.#o.events?.emit('ingest-unpaused', { pending: batcher.pending, capacity: batcher.capacity });
-      }
-    } catch {
-      // not joined (a rebalance): checked again in 100 ms
+    const { batcher } = this.#o;
+    // not joined (a rebalance): the pause/resume fails and is tried again in 100 ms
+    if (!this.#pausedForBackpressure && batcher.pending >= batcher.capacity) {
+      if (!this.#pauseAll()) return;
+      this.#pausedForBackpressure = true;
+      this.#o.events?.emit('ingest-paused', { pending: batcher.pending, capacity: batcher.capacity });
+    } else if (this.#pausedForBackpressure && batcher.pending <= batcher.capacity / 2) {
+      if (!this.#pauseAll(false)) return;
+      this.#pausedForBackpressure = false;
+      this.#o.events?.emit('ingest-unpaused', { pending: batcher.pending, capacity: batcher.capacity });
     }
   }
 
@@ -191,11 +190,7 @@ export class ConsumerRunner {
     const { consumer, batcher } = this.#o;
     const drained = (async () => {
       // pause (not stop): the group must stay joined until the last offsets are committed
-      try {
-        consumer.pause(this.#o.topics.map((topic) => ({ topic })));
-      } catch {
-        // not joined: nothing to pause
-      }
+      this.#pauseAll();
       while (this.#inFlight > 0) await new Promise<void>((r) => this.#quiet.push(r));
       await batcher.drain();
       await this.#tracker.idle();

@@ -127,9 +127,9 @@ export class RecordProcessor {
       }
     }
     if (bad.length > 0) await this.#reject(bad);
-    const rejectedAtDecode = bad.length;
 
     let affected: AffectedSeries;
+    const refused: DeadLetter[] = [];
     try {
       affected = await this.#apply(good);
     } catch (err) {
@@ -138,7 +138,6 @@ export class RecordProcessor {
       // events one by one (updates are idempotent, so those already applied change nothing) and
       // dead-letter the ones it refuses, instead of retrying the chunk for ever
       affected = new Map();
-      const refused: DeadLetter[] = [];
       for (const g of good) {
         try {
           for (const [id, srcs] of await this.#apply([g])) affected.set(id, [...(affected.get(id) ?? []), ...srcs]);
@@ -148,10 +147,9 @@ export class RecordProcessor {
         }
       }
       if (refused.length > 0) await this.#reject(refused);
-      bad = [...bad, ...refused];
     }
     if (records.length > 0) o.events.emit('records-processed', { topic: records[0]!.topic, count: records.length });
-    return { affected, accepted: good.length - (bad.length - rejectedAtDecode), rejected: bad.length };
+    return { affected, accepted: good.length - refused.length, rejected: bad.length + refused.length };
   }
 
   /** Apply good events to state and return the series they affect (fan-out). */
@@ -258,7 +256,6 @@ export class RecordProcessor {
     });
     return affected;
   }
-
 
   async #decode(record: RawRecord, ctx: ValidationContext): Promise<InputEvent> {
     const o = this.#o;

@@ -230,10 +230,12 @@ export class Processor {
     if (c.metricsPort > 0) this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body) });
 
     if (this.#consume) {
+      // the input topics, in one place: the consumer, its record processor and the lag monitor read them
+      const inputs = { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices, catalog: c.topicCatalog };
       const processor = new RecordProcessor({
         codec: this.#codec,
         readers: inputReaders(),
-        topics: { sales: c.topicSales, promotions: c.topicPromotions, weather: c.topicWeather, prices: c.topicPrices, catalog: c.topicCatalog },
+        topics: inputs,
         catalog: this.catalog,
         store: this.#store,
         deadLetters: new DeadLetterPublisher(this.#producer, c.topicDeadLetter, this.events.publish),
@@ -251,7 +253,7 @@ export class Processor {
       this.#consumer = this.#kafka.consumer({ groupId: c.groupId, sessionTimeout: c.kafkaSessionTimeoutMs, heartbeatInterval: Math.min(3_000, Math.floor(c.kafkaSessionTimeoutMs / 3)), allowAutoTopicCreation: false });
       this.#runner = new ConsumerRunner({
         consumer: this.#consumer,
-        topics: [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog],
+        topics: Object.values(inputs),
         processor,
         batcher: this.#batcher,
         chunkSize: 2_000,
@@ -268,7 +270,7 @@ export class Processor {
         },
       });
       await this.#runner.start();
-      this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog], this.metrics.registry);
+      this.#lag = new LagMonitor(this.#kafka.admin(), c.groupId, Object.values(inputs), this.metrics.registry);
       await this.#lag.start();
     }
     this.#state = 'running';
@@ -337,6 +339,7 @@ export class Processor {
   }
 
   status(): Record<string, unknown> {
+    const notReady = this.notReadyReason();
     return {
       state: this.#state,
       model: this.#model
@@ -360,8 +363,8 @@ export class Processor {
       batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,
       series: this.catalog.size,
       consumerLag: this.#lag?.last ?? null,
-      ready: this.#state === 'new' ? false : this.notReadyReason() === null,
-      notReady: this.#state === 'new' ? 'processor new' : this.notReadyReason(),
+      ready: notReady === null,
+      notReady,
       ingestStall: this.#runner?.stall ?? null,
     };
   }
