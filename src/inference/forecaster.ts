@@ -94,14 +94,23 @@ export class Forecaster {
   /** Forecast catalog series directly (full refresh uses this without Kafka triggers). */
   async forecastSeries(infos: readonly SeriesInfo[], triggers: ReadonlyArray<BatchItem['triggers']> = []): Promise<Forecast[]> {
     if (infos.length === 0) return [];
-    const snapshots = await this.readSnapshots(infos);
+    const unreadable = new Map<string, string>();
+    const snapshots = await this.readSnapshots(infos, (id, reason) => unreadable.set(id, reason));
     for (const s of snapshots) if (s.lastSalesBucket !== null && (this.#newestSales === null || s.lastSalesBucket > this.#newestSales)) this.#newestSales = s.lastSalesBucket;
-    return this.forecastSnapshots(snapshots, infos, triggers, 'live');
+    if (unreadable.size === 0) return this.forecastSnapshots(snapshots, infos, triggers, 'live');
+    // a series whose state Redis refuses to read is named (alert, metric) and left out, so the
+    // rest of its batch is forecast and its partition is not rewound forever over one bad key
+    this.#o.events.emit('state-unreadable', { seriesIds: [...unreadable.keys()], reason: unreadable.values().next().value! });
+    const keep = infos.map((i) => !unreadable.has(i.seriesId));
+    return this.forecastSnapshots(snapshots, infos.filter((_, i) => keep[i]), triggers.length === 0 ? [] : triggers.filter((_, i) => keep[i]), 'live');
   }
 
-  /** The live state of these series, as the loaded model's features read it (one round trip). */
-  readSnapshots(infos: readonly SeriesInfo[]): Promise<SeriesSnapshot[]> {
-    return this.#o.store.readSnapshots(infos, { prices: this.#o.guard.model.inputs.includes('prices') });
+  /**
+   * The live state of these series, as the loaded model's features read it (one round trip);
+   * series whose state Redis refuses to read are left out and named to `unreadable`.
+   */
+  readSnapshots(infos: readonly SeriesInfo[], unreadable?: (seriesId: string, reason: string) => void): Promise<SeriesSnapshot[]> {
+    return this.#o.store.readSnapshots(infos, { prices: this.#o.guard.model.inputs.includes('prices'), ...(unreadable ? { unreadable } : {}) });
   }
 
   /**

@@ -16,6 +16,8 @@ export interface InferenceEvents {
   'training-mismatch': { psi: number; threshold: number };
   'primary-failed': { error: string; code: string };
   inference: { batch: number; durationMs: number; source: 'primary' | 'fallback' };
+  /** Series left out of a batch because Redis refused to read their state (not an outage). */
+  'state-unreadable': { seriesIds: string[]; reason: string };
 }
 
 export interface ModelGuardOptions {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ForecastError } from '../core/errors.js';
 import type { Catalog } from '../state/catalog.js';
 import type { SeriesInfo } from '../state/state-types.js';
 import { bucketOf, type BucketSize } from './features/bucket-clock.js';
@@ -286,7 +287,12 @@ export class WhatIf {
         try {
           const o = this.#o;
           const inputs = o.forecaster.model.inputs;
-          const live = await o.forecaster.readSnapshots(take.flatMap((t) => t.infos));
+          let refused: string | null = null;
+          const live = await o.forecaster.readSnapshots(
+            take.flatMap((t) => t.infos),
+            (id, reason) => (refused ??= `${id}: ${reason}`),
+          );
+          if (refused !== null) throw new ForecastError('STATE_REJECTED', `state of a series asked about cannot be read: ${refused}`);
           const snaps: SeriesSnapshot[] = [];
           const infos: SeriesInfo[] = [];
           let at = 0;

@@ -311,6 +311,7 @@ export class Processor {
     } catch (err) {
       if (err instanceof WhatIfError) return { status: err.status, body: { error: { field: err.field, message: err.message } } };
       if (err instanceof ForecastError && err.retriable) return { status: 503, body: { error: { field: '', message: err.message } } };
+      if (err instanceof ForecastError && err.code === 'STATE_REJECTED') return { status: 500, body: { error: { field: 'series', message: err.message } } };
       throw err;
     }
   }
@@ -401,6 +402,15 @@ export class Processor {
     this.events.inference.on('training-mismatch', ({ psi, threshold }) =>
       send('training-mismatch', 'warning', { psi: psi.toFixed(4), threshold: String(threshold), against: 'training distribution' }),
     );
+    // a series whose state cannot be read gets no forecast: critical, once per series per 10 minutes
+    const lastSaid = new Map<string, number>();
+    this.events.inference.on('state-unreadable', ({ seriesIds, reason }) => {
+      const now = this.#clock.now();
+      const fresh = seriesIds.filter((id) => now - (lastSaid.get(id) ?? Number.NEGATIVE_INFINITY) >= 600_000);
+      if (fresh.length === 0) return;
+      for (const id of fresh) lastSaid.set(id, now);
+      send('state-unreadable', 'critical', { series: fresh.slice(0, 20).join(','), count: String(fresh.length), reason });
+    });
   }
 
   #logEvents(): void {
@@ -411,5 +421,6 @@ export class Processor {
     this.events.inference.on('drift-checked', (e) => log.debug(e, 'drift window checked'));
     this.events.inference.on('training-mismatch', (e) => log.warn(e, 'model outputs far from the training distribution (season or population); not acted on'));
     this.events.inference.on('primary-failed', (e) => log.warn(e, 'primary model call failed; fallback served'));
+    this.events.inference.on('state-unreadable', (e) => log.error({ series: e.seriesIds.slice(0, 20), count: e.seriesIds.length, reason: e.reason }, 'series state unreadable: no forecast for these series until the key is repaired'));
   }
 }

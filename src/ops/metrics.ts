@@ -34,6 +34,7 @@ export class PipelineMetrics {
   readonly backpressure: Counter;
   readonly alerts: Counter<'kind'>;
   readonly retries: Counter<'cause'>;
+  readonly unreadable: Counter;
   readonly stalled: Gauge;
   readonly paused: Gauge;
 
@@ -76,6 +77,8 @@ export class PipelineMetrics {
     });
     e.batching.on('batch-completed', ({ durationMs }) => this.batchDuration.observe(durationMs / 1000));
     e.batching.on('backpressure', () => this.backpressure.inc());
+    this.unreadable = new Counter({ name: 'forecast_stream_series_unreadable_total', help: 'Series left out of a forecast batch because Redis refused to read their state (a key written by something else)', registers: [r] });
+    e.inference.on('state-unreadable', ({ seriesIds }) => this.unreadable.inc(seriesIds.length));
     e.inference.on('inference', ({ durationMs, source }) => this.inferenceDuration.observe({ source }, durationMs / 1000));
     e.inference.on('breaker-state', ({ state }) => this.breakerOpen.set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0));
     e.inference.on('drift-checked', ({ psiBaseline, psiTraining }) => {

@@ -9,6 +9,7 @@ import {
   type ApplyOutcome,
   type PriceUpdate,
   type PromotionUpdate,
+  type ReadOptions,
   type SalesUpdate,
   type SeriesInfo,
   type StateStore,
@@ -136,7 +137,7 @@ export class RedisStateStore implements StateStore {
     return (await this.#exec(p)).map((r) => (String(r) === '1' ? 'applied' : 'duplicate'));
   }
 
-  async readSnapshots(series: readonly SeriesInfo[], what: { prices?: boolean } = {}): Promise<SeriesSnapshot[]> {
+  async readSnapshots(series: readonly SeriesInfo[], what: ReadOptions = {}): Promise<SeriesSnapshot[]> {
     if (series.length === 0) return [];
     const withPrices = what.prices ?? true;
     const stores = [...new Set(series.map((s) => s.store))];
@@ -146,7 +147,28 @@ export class RedisStateStore implements StateStore {
     if (withPrices) for (const s of series) p.hgetall(this.keys.prices(s.seriesId));
     for (const st of stores) p.hgetall(this.keys.storePromotions(st)).hgetall(this.keys.weather('store', st));
     for (const r of regions) p.hgetall(this.keys.weather('region', r));
-    const results = (await this.#exec(p)) as Array<Record<string, string>>;
+    const settled = await this.#execSettled(p);
+    // a key Redis refuses to read (WRONGTYPE) is that series' (or store's, region's) problem:
+    // its series are left out and named; an outage still fails the whole read (retried)
+    const refused = new Map<string, string>();
+    const keyOfResult = (k: number): { key: string; series: (s: SeriesInfo) => boolean } => {
+      const n = series.length;
+      if (k < n) return { key: this.keys.sales(series[k]!.seriesId), series: (s) => s === series[k] };
+      if (withPrices && k < 2 * n) return { key: this.keys.prices(series[k - n]!.seriesId), series: (s) => s === series[k - n] };
+      const j = k - (withPrices ? 2 : 1) * n;
+      if (j < 2 * stores.length) {
+        const st = stores[Math.floor(j / 2)]!;
+        return { key: j % 2 === 0 ? this.keys.storePromotions(st) : this.keys.weather('store', st), series: (s) => s.store === st };
+      }
+      const r = regions[j - 2 * stores.length]!;
+      return { key: this.keys.weather('region', r), series: (s) => s.region === r };
+    };
+    const results = settled.map(([err, value], k) => {
+      if (!err) return value as Record<string, string>;
+      const { key, series: hit } = keyOfResult(k);
+      for (const s of series) if (hit(s) && !refused.has(s.seriesId)) refused.set(s.seriesId, `Redis refused to read ${key}: ${err.message}; delete or repair that key (it was written by something other than forecast-stream)`);
+      return {};
+    });
 
     const promos = new Map<string, StoredPromotion[]>();
     const storeWeather = new Map<string, Map<number, WeatherPoint>>();
@@ -158,7 +180,10 @@ export class RedisStateStore implements StateStore {
     }
     for (const r of regions) regionWeather.set(r, parseWeather(results[at++] ?? {}));
 
-    return series.map((s, i) => {
+    for (const [id, reason] of refused) what.unreadable?.(id, reason);
+    const out: SeriesSnapshot[] = [];
+    series.forEach((s, i) => {
+      if (refused.has(s.seriesId)) return;
       const raw = results[i] ?? {};
       const sales = new Map<number, number>();
       let last: number | null = null;
@@ -180,7 +205,7 @@ export class RedisStateStore implements StateStore {
         }
       }
       const { prices, regularPrice } = withPrices ? parsePrices(results[series.length + i] ?? {}) : NO_PRICES;
-      return {
+      out.push({
         seriesId: s.seriesId,
         store: s.store,
         item: s.item,
@@ -195,8 +220,9 @@ export class RedisStateStore implements StateStore {
         regularPrice,
         promotions: spans,
         weather: mergeWeather(storeWeather.get(s.store), regionWeather.get(s.region)),
-      };
+      });
     });
+    return out;
   }
 
   async dump(): Promise<Record<string, unknown>> {
@@ -234,6 +260,17 @@ export class RedisStateStore implements StateStore {
   }
 
   async #exec(p: RedisPipeline): Promise<unknown[]> {
+    return (await this.#execSettled(p)).map(([err, value]) => {
+      if (err) throw new ForecastError('STATE_REJECTED', `value: Redis refused the state update: ${err.message}; the record cannot be stored as sent (or its series' keys were written by something else)`, { field: 'value', cause: err });
+      return value;
+    });
+  }
+
+  /**
+   * Run a pipeline; an outage throws STATE_UNAVAILABLE (retriable), while an error reply about
+   * one command's data (WRONGTYPE, a value Redis cannot hold) is returned with its result.
+   */
+  async #execSettled(p: RedisPipeline): Promise<Array<[Error | null, unknown]>> {
     let res: Array<[Error | null, unknown]> | null;
     try {
       res = await p.exec();
@@ -241,16 +278,13 @@ export class RedisStateStore implements StateStore {
       throw new ForecastError('STATE_UNAVAILABLE', `Redis pipeline failed: ${(cause as Error).message}`, { retriable: true, cause });
     }
     if (!res) throw new ForecastError('STATE_UNAVAILABLE', 'Redis pipeline was discarded', { retriable: true });
-    return res.map(([err, value]) => {
-      if (err) {
-        // only an error reply of the server is about this command's data (WRONGTYPE, a value Redis
-        // cannot hold); a client-side failure (connection lost: ioredis' MaxRetriesPerRequestError,
-        // a timeout) or a server that is loading, busy, read-only or out of memory is an outage
-        if (err.name !== 'ReplyError' || TRANSIENT_REPLY.test(err.message)) throw new ForecastError('STATE_UNAVAILABLE', `Redis command failed: ${err.message}`, { retriable: true, cause: err });
-        throw new ForecastError('STATE_REJECTED', `value: Redis refused the state update: ${err.message}; the record cannot be stored as sent (or its series' keys were written by something else)`, { field: 'value', cause: err });
-      }
-      return value;
-    });
+    for (const [err] of res) {
+      // only an error reply of the server is about this command's data; a client-side failure
+      // (connection lost: ioredis' MaxRetriesPerRequestError, a timeout) or a server that is
+      // loading, busy, read-only or out of memory is an outage
+      if (err && (err.name !== 'ReplyError' || TRANSIENT_REPLY.test(err.message))) throw new ForecastError('STATE_UNAVAILABLE', `Redis command failed: ${err.message}`, { retriable: true, cause: err });
+    }
+    return res;
   }
 }
 

@@ -74,6 +74,12 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'too-old';
  * Redis store (production) and the in-memory store (pipeline harness, unit tests); one
  * contract suite runs against both.
  */
+/** What a snapshot read includes, and where series whose state cannot be read are named. */
+export interface ReadOptions {
+  prices?: boolean;
+  unreadable?: (seriesId: string, reason: string) => void;
+}
+
 export interface StateStore {
   putCatalog(series: readonly SeriesInfo[]): Promise<void>;
   loadCatalog(): Promise<SeriesInfo[]>;
@@ -87,8 +93,10 @@ export interface StateStore {
   /**
    * One round trip: everything the features of these series need. `prices: false` leaves the
    * price schedules out (a model that reads no prices saves a command per series).
+   * A series whose keys Redis refuses to read (WRONGTYPE: written by something else) is left
+   * out of the result and named to `unreadable`; the others are returned (in their order).
    */
-  readSnapshots(series: readonly SeriesInfo[], what?: { prices?: boolean }): Promise<SeriesSnapshot[]>;
+  readSnapshots(series: readonly SeriesInfo[], what?: ReadOptions): Promise<SeriesSnapshot[]>;
   /** Canonical dump of all state (tests compare replays with it). */
   dump(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
