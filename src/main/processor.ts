@@ -380,6 +380,8 @@ export class Processor {
     const fatal = this.#runner?.fatal;
     if (fatal) return `ingest stopped for good: ${fatal.message}`;
     if (this.#redis.status !== 'ready') return `Redis ${this.#redis.status} (${redactUrl(this.config.redisUrl)})`;
+    const kafka = this.#lag?.problem;
+    if (kafka) return kafka;
     const stall = this.#runner?.stall;
     if (stall) return `ingest waiting on a dependency for ${Math.round((Date.now() - stall.since) / 1000)} s (${stall.code}: ${stall.message})`;
     return null;

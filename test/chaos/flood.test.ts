@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { startChildProcessor } from '../support/child-processor.js';
-import { FaultChecker, sleep } from '../support/fault-checker.js';
+import { FaultChecker, ReadyzSampler, sleep } from '../support/fault-checker.js';
 import { testConfig } from '../support/real-stack.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -51,6 +51,8 @@ describe('chaos: a 10x flood, SIGTERM in the middle of it, restart', () => {
     const env = { NODE_OPTIONS };
     const first = await startChildProcessor(c, env);
     children.push(first.child);
+    const readyz = new ReadyzSampler(first.httpPort).start();
+    readyz.phase('flood');
     const rssOf = (p: ChildProcess) => {
       try {
         return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
@@ -62,15 +64,26 @@ describe('chaos: a 10x flood, SIGTERM in the middle of it, restart', () => {
     const sampler = setInterval(() => (peak = Math.max(peak, ...children.filter((ch) => ch.exitCode === null).map(rssOf))), 100);
     await sleep(8_000);
     const termAt = Date.now();
+    readyz.phase('sigterm');
     first.child.kill('SIGTERM');
     await new Promise((r) => first.child.once('exit', r));
     const exitMs = Date.now() - termAt;
+    const restartAt = Date.now();
     const second = await startChildProcessor(c, env);
     children.push(second.child);
+    readyz.phase('restarted, backlog', second.httpPort);
     const lost = await check.waitCovered(240_000);
+    const recoverMs = Date.now() - restartAt;
     clearInterval(sampler);
-    console.info(JSON.stringify({ scenario: 'flood-10x-sigterm-restart', events: weeks * catalog.length + check.acked.length, series: catalog.length, nodeOptions: NODE_OPTIONS, peakRssMb: peak, limitMib: LIMIT_MIB, sigtermExitMs: exitMs, firstExitCode: first.child.exitCode, lost: lost.length }));
+    readyz.phase('after');
+    await sleep(2_000);
+    const readyzCounts = readyz.stop();
+    const clean = await check.compareWithCleanRun();
+    console.info(JSON.stringify({ scenario: 'flood-10x-sigterm-restart', events: weeks * catalog.length + check.acked.length, series: catalog.length, nodeOptions: NODE_OPTIONS, peakRssMb: peak, limitMib: LIMIT_MIB, sigtermExitMs: exitMs, firstExitCode: first.child.exitCode, lost: lost.length, backlogDoneAfterRestartMs: recoverMs, stateVsCleanRun: { keys: clean.keys, differing: clean.differing.length, records: clean.records }, duplicateForecasts: check.duplicates, forecastsRead: check.forecasts, readyz: readyzCounts }));
     expect(lost).toEqual([]);
+    expect(clean.differing).toEqual([]);
+    expect(clean.keys).toBeGreaterThanOrEqual(2 * catalog.length);
+    expect(Object.keys(readyzCounts.after ?? {}), JSON.stringify(readyzCounts)).toEqual(['200']);
     expect(first.child.exitCode).toBe(0);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThan(LIMIT_MIB);

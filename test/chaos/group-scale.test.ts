@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { startChildProcessor } from '../support/child-processor.js';
-import { FaultChecker, sleep } from '../support/fault-checker.js';
+import { FaultChecker, ReadyzSampler, sleep } from '../support/fault-checker.js';
 import { testConfig } from '../support/real-stack.js';
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -28,6 +28,8 @@ describe('chaos: three instances in one group, one killed, one added', () => {
       children.push(p.child);
       procs.push(p);
     }
+    // a survivor's probe, through the kill and the join
+    const readyz = new ReadyzSampler(procs[1]!.httpPort).start();
     const producer = check.kafka.producer();
     await producer.connect();
     const encode = await check.salesEncoder();
@@ -44,20 +46,31 @@ describe('chaos: three instances in one group, one killed, one added', () => {
       }
     })();
     await sleep(6_000);
+    readyz.phase('one killed');
     procs[0]!.child.kill('SIGKILL');
     await sleep(4_000);
+    readyz.phase('one added');
     const added = await startChildProcessor(c);
     children.push(added.child);
     await sleep(8_000);
     stop = true;
     await stream;
+    const stoppedAt = Date.now();
     const lost = await check.waitCovered(60_000);
+    const coveredMs = Date.now() - stoppedAt;
+    readyz.phase('after');
+    await sleep(2_000);
+    const readyzCounts = readyz.stop();
     const mismatch = await check.stateMismatch();
     const alive = [...procs.slice(1), added].filter((p) => p.child.exitCode === null).length;
-    console.info(JSON.stringify({ scenario: 'group-3-kill-1-add-1', salesAcked: acked.length, lost: lost.length, stateMismatch: mismatch.length, forecastsRead: check.forecasts, survivorsAlive: alive }));
+    const clean = await check.compareWithCleanRun();
+    console.info(JSON.stringify({ scenario: 'group-3-kill-1-add-1', salesAcked: acked.length, lost: lost.length, stateMismatch: mismatch.length, stateVsCleanRun: { keys: clean.keys, differing: clean.differing.length, records: clean.records }, duplicateForecasts: check.duplicates, forecastsRead: check.forecasts, coveredAfterStreamMs: coveredMs, survivorsAlive: alive, readyzSurvivor: readyzCounts }));
     expect(lost).toEqual([]);
     expect(mismatch).toEqual([]);
+    expect(clean.differing).toEqual([]);
+    expect(clean.keys).toBeGreaterThan(catalog.length);
     expect(alive).toBe(3);
+    expect(Object.keys(readyzCounts.after ?? {}), JSON.stringify(readyzCounts)).toEqual(['200']);
     await producer.disconnect();
     await check.close();
     for (const p of [...procs.slice(1), added]) p.child.kill('SIGTERM');

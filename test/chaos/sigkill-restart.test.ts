@@ -12,7 +12,7 @@ import { loadSchema } from '../../src/core/schemas.js';
 import { configSchema } from '../../src/ops/config.js';
 import { scenarioCatalog } from '../scenarios/scenario-data.js';
 import { startChildProcessor } from '../support/child-processor.js';
-import { FaultChecker, sleep } from '../support/fault-checker.js';
+import { FaultChecker, ReadyzSampler, sleep } from '../support/fault-checker.js';
 import { testConfig } from '../support/real-stack.js';
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -47,6 +47,7 @@ describe('chaos: SIGKILL and immediate restart', () => {
       const send = async (id: string, k: number) => {
         const s = catalog[k % catalog.length]!;
         const [meta] = await producer.send({ topic: c.topicSales, messages: [{ key: s.seriesId, value: encode({ eventId: id, store: s.store, item: s.item, eventTime: Date.now() - 3_600_000, quantity: 1, unitPrice: null }) }], acks: -1 });
+        check.acked.push({ seriesId: s.seriesId, partition: meta!.partition, offset: BigInt(meta!.baseOffset!), quantity: 1 });
         return `${meta!.partition}@${meta!.baseOffset}`;
       };
       for (let k = 0; k < 12; k++) await send(`sk-a-${k}`, k);
@@ -57,6 +58,8 @@ describe('chaos: SIGKILL and immediate restart', () => {
       const second = await startChildProcessor(c);
       children.push(second.child);
       const startedMs = Date.now() - restartAt;
+      const readyz = new ReadyzSampler(second.httpPort, 250).start();
+      readyz.phase('until resumed');
       // one sale per series right after the restart: when does the first of their forecasts arrive?
       const after: string[] = [];
       for (let k = 0; k < 12; k++) after.push(await send(`sk-b-${k}`, k));
@@ -66,8 +69,18 @@ describe('chaos: SIGKILL and immediate restart', () => {
       while (!allAfter() && Date.now() < end) await sleep(100);
       const resumeMs = (firstAfter()?.at ?? Number.NaN) - restartAt;
       const allMs = Date.now() - restartAt;
-      console.info(JSON.stringify({ scenario: 'sigkill-immediate-restart', sessionTimeoutMs: session, processStartMs: startedMs, firstForecastAfterRestartMs: resumeMs, allForecastsAfterRestartMs: allMs }));
+      readyz.phase('after');
+      const lost = await check.waitCovered(30_000);
+      await sleep(1_000);
+      const readyzCounts = readyz.stop();
+      const mismatch = await check.stateMismatch();
+      const clean = await check.compareWithCleanRun();
+      console.info(JSON.stringify({ scenario: 'sigkill-immediate-restart', sessionTimeoutMs: session, salesAcked: check.acked.length, lost: lost.length, stateMismatch: mismatch.length, stateVsCleanRun: { keys: clean.keys, differing: clean.differing.length, records: clean.records }, duplicateForecasts: check.duplicates, processStartMs: startedMs, firstForecastAfterRestartMs: resumeMs, allForecastsAfterRestartMs: allMs, readyzRestarted: readyzCounts }));
       expect(allAfter()).toBe(true);
+      expect(lost).toEqual([]);
+      expect(mismatch).toEqual([]);
+      expect(clean.differing).toEqual([]);
+      expect(Object.keys(readyzCounts.after ?? {}), JSON.stringify(readyzCounts)).toEqual(['200']);
       await producer.disconnect();
       await watcher.disconnect();
       await check.close();

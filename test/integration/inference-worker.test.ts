@@ -16,15 +16,32 @@ describe('inference worker crash and hang (real stack)', () => {
   let n = 0;
   const tick = async () => driver.send(catalog.map((s) => ({ topic: 'sales' as const, value: sale(s, `iw-${n++}`, 1 + (n % 5)) })));
   const model = () => driver.processor!.primaryModel as unknown as WorkerModel;
-  /** Keep the stream going until a primary forecast is issued after `since`; the sources seen meanwhile. */
-  const untilPrimaryAfter = async (since: number, timeoutMs: number) => {
+  /**
+   * Keep the stream going until a primary forecast is issued after `since`; the sources seen
+   * meanwhile. Prints the scenario's figures (bench/chaos/run.sh collects them): forecasts by
+   * source, readiness sampled each tick, time until the primary served again, duplicates.
+   */
+  const untilPrimaryAfter = async (since: number, timeoutMs: number, scenario: string) => {
     const end = Date.now() + timeoutMs;
+    const readyz: Record<string, number> = {};
+    let back: number | null = null;
     while (Date.now() < end) {
       await tick();
       await sleep(500);
-      if (driver.forecasts().some((f) => (f as { issuedAt?: number }).issuedAt! > since && f.source === 'primary' && model().up)) break;
+      const ready = driver.processor!.notReadyReason() === null ? '200' : '503';
+      readyz[ready] = (readyz[ready] ?? 0) + 1;
+      const primary = driver.forecasts().find((f) => (f as { issuedAt?: number }).issuedAt! > since && f.source === 'primary' && model().up);
+      if (primary) {
+        back = (primary as { issuedAt?: number }).issuedAt! - since;
+        break;
+      }
     }
-    return new Set(driver.forecasts().filter((f) => (f as { issuedAt?: number }).issuedAt! > since).map((f) => f.source));
+    const after = driver.forecasts().filter((f) => (f as { issuedAt?: number }).issuedAt! > since);
+    const bySource: Record<string, number> = {};
+    for (const f of after) bySource[f.source] = (bySource[f.source] ?? 0) + 1;
+    const ids = driver.forecasts().map((f) => `${f.seriesId}|${JSON.stringify((f as { triggers?: unknown }).triggers)}`);
+    console.info(JSON.stringify({ scenario, eventsSent: n, forecastsBySource: bySource, primaryBackAfterMs: back, workerRestarts: model().restarts, duplicateForecasts: ids.length - new Set(ids).size, readyzDuringFault: readyz, processExited: false }));
+    return new Set(after.map((f) => f.source));
   };
 
   beforeAll(async () => {
@@ -44,7 +61,7 @@ describe('inference worker crash and hang (real stack)', () => {
     expect(model().restarts).toBe(0);
     const at = Date.now();
     model().injectFault('crash');
-    const sources = await untilPrimaryAfter(at, 40_000);
+    const sources = await untilPrimaryAfter(at, 40_000, 'inference-worker-crash');
     expect(model().restarts).toBe(1);
     expect(model().up).toBe(true);
     expect(sources.has('primary')).toBe(true);
@@ -56,7 +73,7 @@ describe('inference worker crash and hang (real stack)', () => {
   it('a hung worker is terminated, respawned, and the primary model serves again', async () => {
     const at = Date.now();
     model().injectFault('hang', 120_000);
-    const sources = await untilPrimaryAfter(at, 60_000);
+    const sources = await untilPrimaryAfter(at, 60_000, 'inference-worker-hang');
     expect(model().restarts).toBe(2);
     expect(sources.has('fallback')).toBe(true); // served while it hung
     expect(sources.has('primary')).toBe(true);

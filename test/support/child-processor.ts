@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { configToEnv, type Config } from '../../src/ops/config.js';
 
@@ -9,9 +10,22 @@ export function envFor(c: Config): NodeJS.ProcessEnv {
   return { ...process.env, ...configToEnv(c), FS_METRICS_PORT: '0', FS_LOG_LEVEL: 'info' };
 }
 
-/** Start the compiled CLI's `run` as a separate process; resolves once it logged "started". */
-export async function startChildProcessor(c: Config, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'run'], { env: { ...envFor(c), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A TCP port free on loopback right now (for a child's metrics/probe server). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * Start the compiled CLI's `run` as a separate process; resolves once it logged "started".
+ * Its probes and metrics listen on `httpPort` (FS_METRICS_PORT of `env`, else a free port).
+ */
+export async function startChildProcessor(c: Config, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; log: () => string; httpPort: number }> {
+  const httpPort = env.FS_METRICS_PORT ? Number(env.FS_METRICS_PORT) : await freePort();
+  const child = spawn(process.execPath, [CLI, 'run'], { env: { ...envFor(c), FS_METRICS_PORT: String(httpPort), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -30,5 +44,5 @@ export async function startChildProcessor(c: Config, env: NodeJS.ProcessEnv = {}
       reject(new Error(`processor exited with ${code} before starting:\n${out}`));
     });
   });
-  return { child, log: () => out };
+  return { child, log: () => out, httpPort };
 }

@@ -2,8 +2,11 @@
  * The independent checker of the fault scenarios: topics and a catalog for a test config, a
  * reader of the forecast topic that keeps, per series, the newest input offset its forecasts
  * say they cover, and the checks every scenario makes: every acknowledged sale covered by a
- * later forecast of its series, and in state exactly once.
+ * later forecast of its series, in state exactly once, and the whole state equal to a clean
+ * run's (the same input records replayed into fresh topics and a fresh prefix by a processor
+ * that meets no fault); duplicate forecasts counted; `/readyz` sampled through the fault.
  */
+import { randomBytes } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
 import { loadSchema } from '../../src/core/schemas.js';
@@ -11,6 +14,7 @@ import type { Config } from '../../src/ops/config.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { setupTopicsWith } from '../../src/tools/setup-topics.js';
+import { startChildProcessor } from './child-processor.js';
 import { testKafka, testRedis } from './real-stack.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -30,6 +34,9 @@ export class FaultChecker {
   readonly acked: AckedSale[] = [];
   /** Forecasts read from the topic. */
   forecasts = 0;
+  /** Forecasts of a series for exactly the same input offsets as an earlier one (re-published after a replay). */
+  duplicates = 0;
+  readonly #seen = new Set<string>();
   readonly #covered = new Map<string, Map<number, bigint>>();
   #watcher: Consumer | null = null;
 
@@ -56,6 +63,9 @@ export class FaultChecker {
       eachMessage: async ({ message }) => {
         f.forecasts++;
         const v = (await f.codec.decode(message.value!, reader)) as { seriesId: string; triggers: Array<{ topic: string; partition: number; offset: string }> };
+        const id = `${v.seriesId}|${v.triggers.map((t) => `${t.topic}:${t.partition}@${t.offset}`).sort().join(',')}`;
+        if (f.#seen.has(id)) f.duplicates++;
+        else f.#seen.add(id);
         const m = f.#covered.get(v.seriesId) ?? new Map<number, bigint>();
         for (const t of v.triggers) if (t.topic === config.topicSales && BigInt(t.offset) > (m.get(t.partition) ?? -1n)) m.set(t.partition, BigInt(t.offset));
         f.#covered.set(v.seriesId, m);
@@ -92,7 +102,144 @@ export class FaultChecker {
       .map((s) => s.seriesId);
   }
 
+  /**
+   * The clean run: every record of this run's sales topic (duplicates written by retried sends
+   * included: the same input) copied, partition by partition in offset order, into fresh topics
+   * and a fresh Redis prefix, forecast by a processor that meets no fault; then both Redis
+   * states compared key by key (prefix stripped). Returns the keys compared and those differing.
+   */
+  async compareWithCleanRun(): Promise<{ keys: number; differing: string[]; records: number }> {
+    const tag = `t${randomBytes(4).toString('hex')}`;
+    const c = this.config;
+    const twinConfig: Config = {
+      ...c,
+      topicSales: `${tag}-sales`,
+      topicPromotions: `${tag}-promotions`,
+      topicWeather: `${tag}-weather`,
+      topicPrices: `${tag}-prices`,
+      topicCatalog: `${tag}-catalog`,
+      topicForecasts: `${tag}-forecast-updated`,
+      topicAlerts: `${tag}-alerts`,
+      topicDeadLetter: `${tag}-dead-letter`,
+      groupId: `${tag}-group`,
+      redisPrefix: tag,
+    };
+    const twin = await FaultChecker.create(twinConfig, this.catalog);
+    const records = await copyTopic(this.kafka, c.topicSales, twinConfig.topicSales, twin.acked);
+    const proc = await startChildProcessor(twinConfig);
+    try {
+      const lost = await twin.waitCovered(180_000);
+      if (lost.length > 0) throw new Error(`clean run: ${lost.length} sales never forecast:\n${proc.log().slice(-2_000)}`);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await new Promise((r) => (proc.child.exitCode !== null ? r(null) : proc.child.once('exit', r)));
+      await twin.close();
+    }
+    const [mine, clean] = await Promise.all([stateDump(c), stateDump(twinConfig)]);
+    const keys = [...new Set([...mine.keys(), ...clean.keys()])].sort();
+    return { keys: keys.length, differing: keys.filter((k) => mine.get(k) !== clean.get(k)), records };
+  }
+
   async close(): Promise<void> {
     await this.#watcher?.disconnect();
+  }
+}
+
+/** Every key of a config's Redis prefix, the prefix stripped, with its canonical content. */
+async function stateDump(c: Config): Promise<Map<string, string>> {
+  const redis = await testRedis(c);
+  const store = new RedisStateStore({ client: redis as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: WEEK_MS });
+  const dump = await store.dump();
+  await redis.quit();
+  return new Map(Object.entries(dump).map(([k, v]) => [k.slice(c.redisPrefix.length), JSON.stringify(v)]));
+}
+
+/** Copy a topic's records (up to its current end) into another, same partitions, same order. */
+async function copyTopic(kafka: Kafka, from: string, to: string, acked: AckedSale[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(from);
+  await admin.disconnect();
+  const want = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, BigInt(e.high)]));
+  const byPartition = new Map<number, Array<{ key: Buffer | null; value: Buffer | null }>>();
+  if (want.size > 0) {
+    const consumer = kafka.consumer({ groupId: `${to}-copy` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: from, fromBeginning: true });
+    const done = new Set<number>();
+    let finished: () => void = () => undefined;
+    const all = new Promise<void>((r) => (finished = r));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        const list = byPartition.get(batch.partition) ?? [];
+        byPartition.set(batch.partition, list);
+        for (const m of batch.messages) if (BigInt(m.offset) < want.get(batch.partition)!) list.push({ key: m.key, value: m.value });
+        const last = batch.messages.at(-1);
+        if (last && BigInt(last.offset) + 1n >= want.get(batch.partition)!) done.add(batch.partition);
+        if (done.size === want.size) finished();
+      },
+    });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`copy of ${from} did not reach its end in 120 s`)), 120_000).unref());
+    await Promise.race([all, timeout]);
+    await consumer.disconnect();
+  }
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let n = 0;
+  for (const [partition, list] of byPartition) {
+    for (let i = 0; i < list.length; i += 2_000) {
+      const part = list.slice(i, i + 2_000);
+      const [meta] = await producer.send({ topic: to, acks: -1, messages: part.map((m) => ({ partition, key: m.key, value: m.value })) });
+      part.forEach((m, j) => acked.push({ seriesId: m.key!.toString(), partition, offset: BigInt(meta!.baseOffset!) + BigInt(j), quantity: 0 }));
+      n += part.length;
+    }
+  }
+  await producer.disconnect();
+  return n;
+}
+
+/** `/readyz` of a processor polled every `everyMs`, the answers counted per named phase of a scenario. */
+export class ReadyzSampler {
+  readonly #counts = new Map<string, Record<string, number>>();
+  #phase = 'before';
+  #timer: NodeJS.Timeout | null = null;
+  #busy = false;
+  constructor(
+    private port: number,
+    private readonly everyMs = 500,
+  ) {}
+
+  start(): this {
+    this.#timer = setInterval(() => {
+      if (this.#busy) return;
+      this.#busy = true;
+      const phase = this.#phase;
+      void fetch(`http://127.0.0.1:${this.port}/readyz`, { signal: AbortSignal.timeout(2_000) })
+        .then((r) => String(r.status))
+        .catch(() => 'unreachable')
+        .then((status) => {
+          const c = this.#counts.get(phase) ?? {};
+          c[status] = (c[status] ?? 0) + 1;
+          this.#counts.set(phase, c);
+          this.#busy = false;
+        });
+    }, this.everyMs);
+    return this;
+  }
+
+  /** From now on, answers count towards `name` (e.g. 'fault', 'recovering', 'after'). */
+  phase(name: string, port?: number): void {
+    this.#phase = name;
+    if (port !== undefined) this.port = port;
+  }
+
+  /** Answers so far, per phase: status code (or 'unreachable') → count. */
+  counts(): Record<string, Record<string, number>> {
+    return Object.fromEntries(this.#counts);
+  }
+
+  stop(): Record<string, Record<string, number>> {
+    if (this.#timer) clearInterval(this.#timer);
+    return this.counts();
   }
 }
