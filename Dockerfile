@@ -15,6 +15,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY src/state/lua ./src/state/lua
 COPY schemas ./schemas
+COPY ui ./ui
 COPY engines ./engines
 USER node
 EXPOSE 9464

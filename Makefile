@@ -39,12 +39,14 @@ status:
 	bash stack/status.sh
 
 test: build
+	bash scripts/ensure-chromium.sh
 	$(WITH_STACK) bash scripts/run-tests.sh all
 
 test-unit: build
 	bash scripts/run-tests.sh unit
 
 test-integration: build
+	bash scripts/ensure-chromium.sh
 	$(WITH_STACK) bash scripts/run-tests.sh integration
 
 test-py:

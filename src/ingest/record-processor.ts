@@ -27,7 +27,7 @@ export type BadInputPolicy = 'dlq' | 'skip' | 'fail';
 
 export interface IngestEvents {
   'records-processed': { topic: string; count: number };
-  'record-rejected': { topic: string; code: string; policy: BadInputPolicy };
+  'record-rejected': { topic: string; code: string; policy: BadInputPolicy; field: string; reason: string };
   'sales-too-old': { seriesId: string; bucket: number };
   'sales-duplicate': { seriesId: string };
   /** A chunk failed on a dependency (Redis, registry) and is tried again. */
@@ -275,7 +275,7 @@ export class RecordProcessor {
     const at = (b: DeadLetter) => `${b.record.topic}\u0000${b.record.partition}\u0000${b.record.offset}`;
     const bad = all.filter((b) => !this.#rejected.has(at(b)));
     if (bad.length === 0) return;
-    for (const b of bad) o.events.emit('record-rejected', { topic: b.record.topic, code: b.error.code, policy: o.policy });
+    for (const b of bad) o.events.emit('record-rejected', { topic: b.record.topic, code: b.error.code, policy: o.policy, field: b.error.field ?? '', reason: b.error.message.slice(0, 300) });
     if (o.policy === 'fail') {
       const first = bad[0]!;
       throw new ForecastError('VALIDATION_FAILED', `bad input at ${first.record.topic}[${first.record.partition}]@${first.record.offset} with policy 'fail': ${first.error.message}`, {

@@ -19,7 +19,11 @@ import { startHealthServer } from '../ops/health-server.js';
 import { redactUrl } from '../core/redact.js';
 import { LagMonitor } from '../ops/lag-monitor.js';
 import type { Logger } from '../ops/logger.js';
+import { explorerApi } from '../ops/explorer-api.js';
 import { PipelineMetrics } from '../ops/metrics.js';
+import { OpsHistory } from '../ops/ops-history.js';
+import { RecentForecasts } from '../ops/recent-forecasts.js';
+import { loadUiAssets } from '../ops/ui-assets.js';
 import { AlertPublisher } from '../publish/alert-publisher.js';
 import { DeadLetterPublisher } from '../publish/dead-letter-publisher.js';
 import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publisher.js';
@@ -74,6 +78,9 @@ export class Processor {
   readonly config: Config;
   readonly catalog = new Catalog();
   readonly metrics: PipelineMetrics;
+  /** The last forecasts per series and the operations history the explorer page (/ui) shows. */
+  readonly recent = new RecentForecasts();
+  readonly ops: OpsHistory;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #consume: boolean;
@@ -106,6 +113,7 @@ export class Processor {
     this.#consume = deps.consume ?? true;
     this.#onFatal = deps.onFatal;
     this.metrics = new PipelineMetrics(this.events);
+    this.ops = new OpsHistory(this.events, () => this.#clock.now());
     this.#logEvents();
   }
 
@@ -223,11 +231,15 @@ export class Processor {
         const forecasts = await this.#forecaster.forecast(batch);
         const oldest = batch.reduce((m, b) => Math.min(m, b.enqueuedAt), Number.POSITIVE_INFINITY);
         await this.#publisher.publish(forecasts, Number.isFinite(oldest) ? this.#clock.now() - oldest : null);
+        this.recent.add(forecasts);
       },
     });
 
     this.#whatIf = new WhatIf({ forecaster: this.#forecaster, catalog: this.catalog, bucketSize: settings.bucketSize, batchSize: c.batchMaxSize });
-    if (c.metricsPort > 0) this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body) });
+    if (c.metricsPort > 0) {
+      const get = explorerApi({ catalog: this.catalog, forecaster: this.#forecaster, recent: this.recent, ops: this.ops, bucketSize: settings.bucketSize, status: () => this.status(), now: () => this.#clock.now() });
+      this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body) }, { get, assets: loadUiAssets() });
+    }
 
     if (this.#consume) {
       // the input topics, in one place: the consumer, its record processor and the lag monitor read them
@@ -328,6 +340,7 @@ export class Processor {
         (async () => {
           const forecasts = await this.#forecaster.forecastSeries(chunk);
           await this.#publisher.publish(forecasts);
+          this.recent.add(forecasts);
           done += chunk.length;
           onProgress(done, all.length);
         })(),

@@ -13,6 +13,17 @@ export interface HealthSource {
 /** A JSON POST endpoint: the parsed body in, a status and a JSON document out. */
 export type JsonHandler = (body: unknown) => Promise<{ status: number; body: unknown }>;
 
+/** A JSON GET endpoint: the query and the path in (a key ending in `/` matches every path under it). */
+export type GetHandler = (query: URLSearchParams, path: string) => Promise<{ status: number; body: unknown }>;
+
+/** Static files served as they are (the explorer page): path → content type and bytes. */
+export type StaticAssets = ReadonlyMap<string, { type: string; body: Buffer }>;
+
+export interface ExtraRoutes {
+  get?: Record<string, GetHandler>;
+  assets?: StaticAssets;
+}
+
 /** Largest JSON body accepted (a what-if over a whole store's series ids fits). */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -54,13 +65,31 @@ async function handlePost(req: IncomingMessage, res: ServerResponse, handler: Js
 }
 
 /**
- * /metrics (Prometheus), /healthz (liveness), /readyz (readiness), /status (JSON), and the
- * JSON POST endpoints given (the what-if API).
+ * /metrics (Prometheus), /healthz (liveness), /readyz (readiness), /status (JSON), the JSON
+ * POST endpoints given (the what-if API), and the read-only GET endpoints and static files
+ * of the explorer page.
  */
-export async function startHealthServer(port: number, registry: Registry, health: HealthSource, post: Record<string, JsonHandler> = {}): Promise<Server> {
+export async function startHealthServer(port: number, registry: Registry, health: HealthSource, post: Record<string, JsonHandler> = {}, extra: ExtraRoutes = {}): Promise<Server> {
+  const get = extra.get ?? {};
+  const prefixes = Object.keys(get).filter((k) => k.endsWith('/'));
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
+    const asset = extra.assets?.get(path === '/ui/' ? '/ui' : path);
+    if (asset && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : asset.body);
+      return;
+    }
+    const getter = get[path] ?? get[prefixes.find((p) => path.startsWith(p) && path.length > p.length) ?? ''];
+    if (getter && req.method === 'GET') {
+      getter(new URL(url, 'http://x').searchParams, path)
+        .then((out) => sendJson(res, out.status, out.body))
+        .catch((err: Error) => {
+          if (!res.headersSent) sendJson(res, 500, { error: { field: '', message: err.message } });
+        });
+      return;
+    }
     if (post[path]) {
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST' });

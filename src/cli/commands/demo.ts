@@ -18,6 +18,7 @@ interface DemoFlags extends SimulateFlags {
   source: string;
   data?: string;
   cut: string;
+  linger: string;
 }
 
 interface ForecastView {
@@ -90,6 +91,7 @@ export function demoCommand(): Command {
     .option('--source <m5|synthetic>', 'm5: the M5 sample through the daily model; synthetic: the synthetic weekly stream through the Walmart model', 'm5')
     .option('--data <dir>', 'M5-format folder to replay (default: data/m5-sample)')
     .option('--cut <fraction>', 'the price cut shown at the end (0.25 = 25% off for 14 days)', '0.25')
+    .option('--linger <seconds>', 'keep the processor (and its explorer page) up this long after the summary (env FS_DEMO_LINGER)', process.env.FS_DEMO_LINGER ?? '0')
     .option('-c, --config <file>', 'JSON config file')
     .action(async (flags: DemoFlags) => {
       if (flags.source !== 'm5' && flags.source !== 'synthetic') throw new InvalidArgumentError(`--source must be m5 or synthetic (got '${flags.source}')`);
@@ -123,6 +125,7 @@ export function demoCommand(): Command {
       await processor.start();
       const st = processor.status() as { model: { name: string; version: string; family: string; bucketSize: string; horizons: number; executionProvider: string } };
       out(`[demo] processor started: model ${st.model.name}/${st.model.version} (${st.model.family}, ${st.model.horizons} ${st.model.bucketSize}s ahead) on ${st.model.executionProvider}, metrics on :${config.metricsPort}/metrics`);
+      if (config.metricsPort > 0) out(`[demo] explorer page: http://127.0.0.1:${config.metricsPort}/ui  (live forecasts, what-if, operations; open it while the demo runs, or add --linger 600)`);
 
       // watch the output topic like a replenishment service would
       const codec = codecFor(config);
@@ -237,6 +240,17 @@ export function demoCommand(): Command {
 
       await producer.disconnect();
       clearInterval(ticker);
+      const linger = Number(flags.linger) * 1000;
+      if (linger > 0 && config.metricsPort > 0) {
+        out(`[demo] keeping the processor and http://127.0.0.1:${config.metricsPort}/ui up for ${flags.linger} s (Ctrl-C ends it)`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, linger);
+          process.once('SIGINT', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
       await processor.stop();
       await watcher.disconnect();
 
