@@ -1,5 +1,6 @@
 import type { SourceOffset } from '../ingest/input-events.js';
 import type { FeatureFamily, ModelInput } from './features/feature-family.js';
+import type { StatisticalComponent } from './statistical/statistical-component.js';
 
 export interface HorizonForecast {
   horizon: number;
@@ -40,6 +41,8 @@ export interface PrimaryModel {
   readonly inputs: readonly ModelInput[];
   /** Series younger than this many buckets since their first sale are served as cold starts (null: no cold-start branch). */
   readonly coldStartBuckets: number | null;
+  /** A per-series statistical forecast averaged into the ONNX median after each run (absent / null: none). */
+  readonly statistical?: StatisticalComponent | null;
   /** Execution provider actually running (cpu, cuda, tensorrt). */
   readonly provider: string;
   /** Providers tried before it, with why they did not load (empty when the first one runs). */

@@ -8,6 +8,7 @@ import { floatsPerSeries } from './features/feature-family.js';
 import type { Forecast, ForecastSource, PrimaryModel } from './forecast.js';
 import type { InferenceEvents, ModelGuard } from './model-guard.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
+import { applyStatistical } from './statistical/statistical-component.js';
 
 const DAY_MS = 86_400_000;
 
@@ -140,6 +141,8 @@ export class Forecaster {
     const primary = mode === 'live' ? await o.guard.run(features, batch) : await o.guard.peek(features, batch);
     const model = o.guard.model;
     const horizons = model.horizons;
+    // the model's statistical component, averaged into the ONNX median (not into the fallback)
+    if (primary && model.statistical) applyStatistical(model.statistical, primary, snapshots, origins, horizons);
     if (mode === 'live') o.events.emit('inference', { batch, durationMs: performance.now() - started, source: primary ? 'primary' : 'fallback' });
     const young = model.coldStartBuckets;
 

@@ -55,8 +55,10 @@ export function modelSettings(c: Config, artifact: ModelArtifact): ModelSettings
   if (c.horizons !== undefined && m.horizons.length !== c.horizons) {
     throw new ForecastError('MODEL_INVALID', `model ${m.name}/${m.version} forecasts ${m.horizons.length} horizons but FS_HORIZONS is ${c.horizons}; unset FS_HORIZONS or set it to ${m.horizons.length}`);
   }
-  const windowBuckets = c.windowBuckets ?? DEFAULT_WINDOW[m.bucketSize];
-  const need = artifact.family.lookback;
+  // a statistical component reads its own history (one more bucket: the origin can be the one
+  // before the newest, whose week is not complete yet)
+  const need = Math.max(artifact.family.lookback, artifact.statistical ? artifact.statistical.lookback + 1 : 0);
+  const windowBuckets = c.windowBuckets ?? Math.max(DEFAULT_WINDOW[m.bucketSize], need);
   if (windowBuckets < need) {
     throw new ForecastError('CONFIG_INVALID', `FS_WINDOW_BUCKETS (${windowBuckets}) is shorter than model ${m.name}'s lookback (${need} ${m.bucketSize}s); raise it or unset it`);
   }
@@ -75,6 +77,7 @@ export async function loadPrimaryModel(c: Config, artifact: ModelArtifact, log: 
     inputs: m.inputs ?? artifact.family.inputs,
     coldStartBuckets: m.coldStart?.historyBuckets ?? null,
     reference: driftReferenceOf(m),
+    statistical: artifact.statistical,
     providers: {
       providers: [...c.executionProviders],
       deviceId: c.gpuDeviceId,

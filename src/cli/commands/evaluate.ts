@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadModelArtifact, findModelDir, type ModelArtifact } from '../../inference/model/model-artifact.js';
 import { OnnxRunner } from '../../inference/model/onnx-runner.js';
 import { fallbackForecaster, onnxForecaster, type Forecaster } from '../../tools/evaluate/forecaster.js';
+import type { StatisticalComponent } from '../../inference/statistical/statistical-component.js';
 import { measureInferenceCost } from '../../tools/evaluate/inference-bench.js';
 import { renderReportHtml } from '../../tools/evaluate/report-html.js';
 import { runEvaluation } from '../../tools/evaluate/run-evaluation.js';
@@ -76,6 +77,7 @@ export function evaluateCommand(): Command {
       let runner: OnnxRunner | null = null;
       let modelInfo: Record<string, unknown>;
       let family: FeatureFamily = walmartWeeklyFamily('week');
+      let statistical: StatisticalComponent | null = null;
       if (opts.model === 'fallback') {
         forecaster = fallbackForecaster();
         modelInfo = { kind: 'fallback', name: 'fallback-seasonal-es' };
@@ -86,9 +88,10 @@ export function evaluateCommand(): Command {
           throw new InvalidArgumentError(`--horizons ${opts.horizons} exceeds the model's ${m.horizons.length}`);
         }
         runner = await OnnxRunner.create(artifact.modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-        forecaster = onnxForecaster(runner, artifact.family, m.horizons.length);
+        forecaster = onnxForecaster(runner, artifact.family, m.horizons.length, artifact.statistical);
+        statistical = artifact.statistical;
         family = artifact.family;
-        modelInfo = { kind: 'onnx', name: m.name, version: m.version, path: artifact.dir, train_until: m.training.trainUntil };
+        modelInfo = { kind: 'onnx', name: m.name, version: m.version, path: artifact.dir, train_until: m.training.trainUntil, ...(artifact.statistical ? { statistical: { method: artifact.statistical.method, weight: artifact.statistical.weight } } : {}) };
         log(`model ${m.name}/${m.version} (trained until ${m.training.trainUntil})`);
       }
 
@@ -99,9 +102,10 @@ export function evaluateCommand(): Command {
       let inference = null;
       if (opts.benchBatch > 0) {
         const origin = bucketOf(Date.parse(`${opts.to}T00:00:00Z`), 'week') - 1;
-        inference = await measureInferenceCost(data.seriesIds.map((id) => data.snapshotAt(id, origin)), origin, runner, family, opts.benchBatch);
+        inference = await measureInferenceCost(data.seriesIds.map((id) => data.snapshotAt(id, origin)), origin, runner, family, opts.benchBatch, 30, statistical);
         log(`inference at batch ${inference.batch}: features ${inference.features_us_per_series.toFixed(2)} µs/series, ` +
-          `onnx ${inference.onnx_us_per_series?.toFixed(2) ?? '-'} µs/series, fallback ${inference.fallback_us_per_series.toFixed(2)} µs/series`);
+          `onnx ${inference.onnx_us_per_series?.toFixed(2) ?? '-'} µs/series, fallback ${inference.fallback_us_per_series.toFixed(2)} µs/series` +
+          (inference.statistical_us_per_series !== undefined ? `, statistical ${inference.statistical_us_per_series.toFixed(2)} µs/series` : ''));
       }
       await runner?.close();
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MODEL_INPUTS, type FeatureFamily } from '../features/feature-family.js';
 import { familyOf } from '../features/families.js';
+import { StatisticalMetadataSchema, statisticalComponentOf, type StatisticalComponent } from '../statistical/statistical-component.js';
 
 export const ModelMetadataSchema = z.object({
   name: z.string().min(1),
@@ -32,6 +33,11 @@ export const ModelMetadataSchema = z.object({
    * sale (or none) are marked source 'cold_start'. Absent: the model has none.
    */
   coldStart: z.object({ historyBuckets: z.number().int().positive() }).passthrough().optional(),
+  /**
+   * A statistical component the server computes per series and averages into the ONNX median
+   * (src/inference/statistical/); absent: the ONNX output is served as it is.
+   */
+  statistical: StatisticalMetadataSchema.optional(),
   /** Input rows per series: 1, or one per horizon (the daily GBM). */
   rowsPerSeries: z.number().int().positive().default(1),
   input: z.object({ name: z.string(), shape: z.tuple([z.literal(-1), z.number().int().positive()]) }),
@@ -58,6 +64,8 @@ export interface ModelArtifact {
   family: FeatureFamily;
   /** Absolute path of the ONNX file. */
   modelPath: string;
+  /** The statistical component model.json asks for, or null. */
+  statistical: StatisticalComponent | null;
 }
 
 export class ModelArtifactError extends Error {
@@ -155,5 +163,13 @@ export async function loadModelArtifact(dir: string): Promise<ModelArtifact> {
   if (digest !== metadata.sha256) {
     throw new ModelArtifactError(`${modelPath}: sha256 ${digest.slice(0, 12)}… does not match model.json (${metadata.sha256.slice(0, 12)}…)`);
   }
-  return { dir, metadata, family, modelPath };
+  let statistical: StatisticalComponent | null = null;
+  if (metadata.statistical) {
+    try {
+      statistical = statisticalComponentOf(metadata.statistical, metaPath);
+    } catch (cause) {
+      throw new ModelArtifactError((cause as Error).message, { cause });
+    }
+  }
+  return { dir, metadata, family, modelPath, statistical };
 }

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { ForecastError } from '../../core/errors.js';
 import type { FeatureFamily, ModelInput } from '../features/feature-family.js';
 import type { DriftReference, PrimaryModel } from '../forecast.js';
+import type { StatisticalComponent } from '../statistical/statistical-component.js';
 import type { ExecutionProviderConfig, ProviderAttempt } from './execution-providers.js';
 
 export interface WorkerModelOptions {
@@ -16,6 +17,8 @@ export interface WorkerModelOptions {
   inputs: readonly ModelInput[];
   coldStartBuckets: number | null;
   reference: DriftReference | null;
+  /** The artifact's statistical component (the forecaster applies it), or null. */
+  statistical?: StatisticalComponent | null;
   providers: ExecutionProviderConfig;
   threads: number;
   /** Batches below this stay on CPU when a GPU provider runs. */
@@ -52,6 +55,7 @@ export class WorkerModel implements PrimaryModel {
   readonly inputs: readonly ModelInput[];
   readonly coldStartBuckets: number | null;
   readonly reference: DriftReference | null;
+  readonly statistical: StatisticalComponent | null;
   provider = 'unloaded';
   precision = 'fp32';
   attempts: ProviderAttempt[] = [];
@@ -80,6 +84,7 @@ export class WorkerModel implements PrimaryModel {
     this.inputs = o.inputs;
     this.coldStartBuckets = o.coldStartBuckets;
     this.reference = o.reference;
+    this.statistical = o.statistical ?? null;
   }
 
   static async load(o: WorkerModelOptions): Promise<WorkerModel> {

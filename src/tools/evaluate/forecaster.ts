@@ -8,6 +8,7 @@ import { floatsPerSeries, type FeatureFamily } from '../../inference/features/fe
 import { forecastFallbackInto } from '../../inference/fallback/fallback-forecast.js';
 import type { OnnxRunner } from '../../inference/model/onnx-runner.js';
 import type { SeriesSnapshot } from '../../inference/series-snapshot.js';
+import { applyStatistical, type StatisticalComponent } from '../../inference/statistical/statistical-component.js';
 
 export interface Forecaster {
   readonly kind: 'onnx' | 'fallback';
@@ -15,8 +16,11 @@ export interface Forecaster {
   forecast(snapshots: readonly SeriesSnapshot[], origin: number, size: BucketSize, horizons: number): Promise<Float32Array>;
 }
 
-/** The ONNX model with the features of its family (the bucket size is the family's). */
-export function onnxForecaster(runner: OnnxRunner, family: FeatureFamily, modelHorizons: number): Forecaster {
+/**
+ * The ONNX model with the features of its family (the bucket size is the family's), and the
+ * artifact's statistical component averaged in as the processor's forecaster does.
+ */
+export function onnxForecaster(runner: OnnxRunner, family: FeatureFamily, modelHorizons: number, statistical: StatisticalComponent | null = null): Forecaster {
   let buffer = new Float32Array(0);
   const width = floatsPerSeries(family);
   return {
@@ -25,6 +29,7 @@ export function onnxForecaster(runner: OnnxRunner, family: FeatureFamily, modelH
       if (buffer.length < snapshots.length * width) buffer = new Float32Array(snapshots.length * width);
       snapshots.forEach((s, i) => family.build(s, origin, buffer, i * width));
       const out = await runner.run(buffer.subarray(0, snapshots.length * width), snapshots.length * family.rowsPerSeries);
+      if (statistical) applyStatistical(statistical, out, snapshots, origin, Math.min(horizons, modelHorizons), modelHorizons);
       if (horizons === modelHorizons) return out;
       // Fewer horizons than the model outputs: keep the first ones of each row.
       const cut = new Float32Array(snapshots.length * horizons * 3);

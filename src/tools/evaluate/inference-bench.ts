@@ -7,6 +7,7 @@ import { floatsPerSeries, type FeatureFamily } from '../../inference/features/fe
 import { forecastFallbackInto } from '../../inference/fallback/fallback-forecast.js';
 import type { OnnxRunner } from '../../inference/model/onnx-runner.js';
 import type { SeriesSnapshot } from '../../inference/series-snapshot.js';
+import type { StatisticalComponent } from '../../inference/statistical/statistical-component.js';
 
 export interface InferenceCost {
   batch: number;
@@ -15,6 +16,8 @@ export interface InferenceCost {
   onnx_us_per_series: number | null;
   onnx_ms_per_batch: number | null;
   fallback_us_per_series: number;
+  /** The model's statistical component (absent when it has none). */
+  statistical_us_per_series?: number;
 }
 
 function median(xs: number[]): number {
@@ -29,6 +32,7 @@ export async function measureInferenceCost(
   family: FeatureFamily,
   batch = 1024,
   repeats = 30,
+  statistical: StatisticalComponent | null = null,
 ): Promise<InferenceCost> {
   if (snapshots.length === 0) throw new Error('measureInferenceCost: no snapshots');
   const rows = Array.from({ length: batch }, (_, i) => snapshots[i % snapshots.length]!);
@@ -39,6 +43,7 @@ export async function measureInferenceCost(
   const featureTimes: number[] = [];
   const fallbackTimes: number[] = [];
   const onnxTimes: number[] = [];
+  const statTimes: number[] = [];
   for (let r = 0; r < repeats + 3; r++) {
     let t = process.hrtime.bigint();
     for (let i = 0; i < batch; i++) family.build(rows[i]!, origin, x, i * width);
@@ -52,7 +57,14 @@ export async function measureInferenceCost(
       await runner.run(x, batch * family.rowsPerSeries);
       to = Number(process.hrtime.bigint() - t) / 1e3;
     }
+    let ts = 0;
+    if (statistical) {
+      t = process.hrtime.bigint();
+      for (let i = 0; i < batch; i++) statistical.forecast(rows[i]!, origin, H);
+      ts = Number(process.hrtime.bigint() - t) / 1e3;
+    }
     if (r >= 3) {
+      statTimes.push(ts);
       // The first runs warm caches and the session's memory arena: not counted.
       featureTimes.push(tf);
       fallbackTimes.push(tb);
@@ -66,5 +78,6 @@ export async function measureInferenceCost(
     onnx_us_per_series: runner ? median(onnxTimes) / batch : null,
     onnx_ms_per_batch: runner ? median(onnxTimes) / 1e3 : null,
     fallback_us_per_series: median(fallbackTimes) / batch,
+    ...(statistical ? { statistical_us_per_series: median(statTimes) / batch } : {}),
   };
 }

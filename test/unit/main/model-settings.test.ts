@@ -21,4 +21,11 @@ describe('modelSettings: the model decides bucket size and horizons', () => {
     expect(() => modelSettings(loadConfig({ env: { FS_HORIZONS: '4' } }), meta('day', 28))).toThrow(/28 horizons but FS_HORIZONS is 4/);
     expect(() => modelSettings(loadConfig({ env: { FS_WINDOW_BUCKETS: '100' } }), meta('day', 28))).toThrow(/FS_WINDOW_BUCKETS \(100\) is shorter than/);
   });
+
+  it('a statistical component that reads more history raises the default window and is checked against an explicit one', () => {
+    const withStat = { ...meta('week', 4), statistical: { lookback: 120 } } as unknown as ModelArtifact;
+    expect(modelSettings(loadConfig({ env: {} }), withStat).windowBuckets).toBe(121);
+    expect(modelSettings(loadConfig({ env: { FS_WINDOW_BUCKETS: '130' } }), withStat).windowBuckets).toBe(130);
+    expect(() => modelSettings(loadConfig({ env: { FS_WINDOW_BUCKETS: '60' } }), withStat)).toThrow(/FS_WINDOW_BUCKETS \(60\) is shorter than model m's lookback \(121/);
+  });
 });
