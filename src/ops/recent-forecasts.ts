@@ -21,7 +21,7 @@ export interface Move {
   at: number;
   before: number;
   after: number;
-  /** after / before − 1 (null when `before` is 0). */
+  /** after / before − 1 (null when `before` is below one unit: "new"). */
   change: number | null;
 }
 
@@ -75,7 +75,7 @@ export class RecentForecasts {
       if (list) {
         this.#bySeries.delete(f.seriesId); // re-inserted: most recently forecast last
         const prev = list[0]!;
-        if (prev.total !== total) this.#move({ seriesId: f.seriesId, at: f.issuedAt, before: prev.total, after: total, change: prev.total > 0 ? total / prev.total - 1 : null });
+        if (prev.total !== total) this.#move({ seriesId: f.seriesId, at: f.issuedAt, before: prev.total, after: total, change: prev.total >= 1 ? total / prev.total - 1 : null });
         list.unshift(entry);
         if (list.length > this.o.perSeries) list.length = this.o.perSeries;
         this.#bySeries.set(f.seriesId, list);
@@ -91,7 +91,7 @@ export class RecentForecasts {
     return this.#bySeries.get(seriesId) ?? [];
   }
 
-  /** Series that moved most (by |change|, a series once: its largest) since `sinceMs`. */
+  /** Series that moved most (by |log ratio|, each series once with its largest move) since `sinceMs`. */
   movers(sinceMs: number, limit: number): Move[] {
     const best = new Map<string, Move>();
     for (let i = this.#moves.length - 1; i >= this.#head; i--) {
@@ -119,7 +119,10 @@ export class RecentForecasts {
   }
 }
 
-/** A move's size for ranking: relative change, or the absolute one from zero. */
+/**
+ * A move's size for ranking: |ln((after + 1) / (before + 1))| — symmetric for rises and
+ * falls, and finite for a series moving off (or to) zero, such as a launch's first forecast.
+ */
 function magnitude(m: Move): number {
-  return m.change === null ? Math.abs(m.after) : Math.abs(m.change);
+  return Math.abs(Math.log((m.after + 1) / (m.before + 1)));
 }
