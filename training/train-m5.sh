@@ -11,6 +11,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 data="${M5_DATA:-$here/../../shared/data/m5-daily}"
 cd "$here"
 if [ $# -eq 0 ]; then
-  set -- --train-until 2014-06-30 --out-dir "$here/../engines/m5-daily-gbm/1-2014-06-30"
+  set -- --train-until 2014-06-30 --out-dir "$here/../engines/m5-daily-gbm/2-2014-06-30"
 fi
 exec "$venv/bin/python" -m forecast_training.m5.train --data "$data" "$@"

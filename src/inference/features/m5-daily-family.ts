@@ -1,5 +1,5 @@
 /**
- * Builds the `m5-daily` features (docs/features-m5-daily.md): 28 rows of 38 floats per
+ * Builds the `m5-daily` features (docs/features-m5-daily.md): 28 rows of 48 floats per
  * series (one per day ahead), from the sales window, the shelf-price schedule, the event
  * and SNAP calendar shipped with the model (`calendar.json`) and the attribute codes in its
  * model.json. `training/forecast_training/m5/features.py` is the reference implementation;
@@ -25,7 +25,9 @@ import {
   M5_DAILY_NAMES,
   M5_DAILY_SPEC_HASH,
   M5_DAILY_SPEC_VERSION,
+  M5_EVENT_NAMES as EVENT_NAMES,
   M5_EVENT_TYPES as EVENT_TYPES,
+  M5_EWM_ALPHAS_MILLI,
   M5_MEAN_WINDOWS,
   M5_SCALE_COLUMN,
 } from './m5-daily-spec.js';
@@ -44,6 +46,8 @@ export interface M5Calendar {
   events: Uint8Array;
   /** SNAP flags per state code name. */
   snap: Map<string, Uint8Array>;
+  /** v2: 1 + index in M5_EVENT_NAMES of the day's first event name; 0 = none (or a name the spec does not know). */
+  eventId: Uint8Array;
 }
 
 export interface M5Codes {
@@ -56,13 +60,14 @@ export interface M5Codes {
 interface CalendarDoc {
   firstDay: number;
   states: string[];
-  days: Array<{ day: number; events: string[]; snap: Record<string, number> }>;
+  days: Array<{ day: number; events: string[]; names?: string[]; snap: Record<string, number> }>;
 }
 
 export function parseM5Calendar(doc: CalendarDoc): M5Calendar {
   const n = doc.days.length;
   const events = new Uint8Array(n);
   const snap = new Map(doc.states.map((s) => [s, new Uint8Array(n)]));
+  const eventId = new Uint8Array(n);
   for (const d of doc.days) {
     const i = d.day - doc.firstDay;
     if (i < 0 || i >= n) throw new Error(`calendar day ${d.day} outside ${doc.firstDay}..${doc.firstDay + n - 1}`);
@@ -72,8 +77,10 @@ export function parseM5Calendar(doc: CalendarDoc): M5Calendar {
       events[i]! |= 1 << k;
     }
     for (const [s, flags] of snap) flags[i] = d.snap[s] ? 1 : 0;
+    const first = d.names?.[0];
+    if (first !== undefined) eventId[i] = EVENT_NAMES.indexOf(first) + 1; // -1 + 1 = 0: unknown name
   }
-  return { firstDay: doc.firstDay, events, snap };
+  return { firstDay: doc.firstDay, events, snap, eventId };
 }
 
 function code(map: Record<string, number>, key: string | undefined): number {
@@ -93,6 +100,10 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
   const eventsOn = (day: number): number => {
     const i = day - calendar.firstDay;
     return i >= 0 && i < calendar.events.length ? calendar.events[i]! : 0;
+  };
+  const eventIdOn = (day: number): number => {
+    const i = day - calendar.firstDay;
+    return i >= 0 && i < calendar.eventId.length ? calendar.eventId[i]! : 0;
   };
   const snapOn = (state: string, day: number): number => {
     const flags = calendar.snap.get(state);
@@ -129,6 +140,44 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
     let zeros = 0;
     for (let k = 0; k < e28; k++) if (S[k]! <= 0) zeros++;
     const zeroShare = zeros / e28;
+    // v2 per-series features (the reference's float64 operations in its order)
+    const nEwm = Math.max(1, Math.min(L, age));
+    const ewm = M5_EWM_ALPHAS_MILLI.map((a) => {
+      const c = (1000 - a) / 1000;
+      let w = 1;
+      let num = 0;
+      let den = 0;
+      for (let k = 0; k < nEwm; k++) {
+        num += w * S[k]!;
+        den += w;
+        w = w * c;
+      }
+      return num / den / scale;
+    });
+    let sumR = 0;
+    let maxR = 0;
+    let nz = 0;
+    for (let k = 0; k < 28; k++) {
+      const v = S[k]!;
+      sumR += v;
+      if (k === 0 || v > maxR) maxR = v;
+      if (v > 0) nz++;
+    }
+    const meanR = sumR / e28;
+    let varR = 0;
+    for (let k = 0; k < e28; k++) {
+      const dv = S[k]! - meanR;
+      varR += dv * dv;
+    }
+    const std28 = Math.sqrt(varR / e28) / scale;
+    const max28 = maxR / scale;
+    const nzMean28 = sumR / Math.max(1, nz) / scale;
+    let lyBase = -1;
+    if (first !== null && o - 391 >= first) {
+      let s = 0;
+      for (let k = 364; k <= 391; k++) s += S[k]!;
+      lyBase = s / 28 / scale;
+    }
     const at = (d: number) => {
       const i = o - d;
       return i >= 0 && i < L ? S[i]! : 0;
@@ -212,6 +261,16 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
       out[r + 35] = cDept;
       out[r + 36] = cCat;
       out[r + 37] = cState;
+      out[r + 38] = eventIdOn(t);
+      out[r + 39] = eventIdOn(t - 1);
+      out[r + 40] = eventIdOn(t + 1);
+      out[r + 41] = daysToXmas(t);
+      out[r + 42] = ewm[0]!;
+      out[r + 43] = ewm[1]!;
+      out[r + 44] = std28;
+      out[r + 45] = max28;
+      out[r + 46] = nzMean28;
+      out[r + 47] = lyBase;
     }
   };
 
@@ -235,6 +294,17 @@ export function m5DailyFamily(calendar: M5Calendar, codes: M5Codes): FeatureFami
     },
   };
   return Object.freeze(family);
+}
+
+/** Signed days from the nearest Dec 25 (positive after it), clipped to +-14 (spec `xmasClip`). */
+function daysToXmas(t: number): number {
+  const y = new Date(t * DAY_MS).getUTCFullYear();
+  let best = Number.POSITIVE_INFINITY;
+  for (const yy of [y - 1, y, y + 1]) {
+    const d = t - Date.UTC(yy, 11, 25) / DAY_MS;
+    if (Math.abs(d) < Math.abs(best)) best = d;
+  }
+  return Math.max(-14, Math.min(14, best));
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { featureSpecHash } from './feature-spec.js';
 
-export const M5_DAILY_SPEC_VERSION = 1;
+export const M5_DAILY_SPEC_VERSION = 2;
 export const M5_DAILY_HORIZONS = 28;
 export const M5_DAILY_LOOKBACK = 400;
 
@@ -14,6 +14,16 @@ export const M5_DAILY_LOOKBACK = 400;
 export const M5_MEAN_WINDOWS: readonly number[] = [7, 14, 28, 112, 364];
 /** Event types of the calendar, in feature order (`event_*`, bit k of the calendar's mask). */
 export const M5_EVENT_TYPES: readonly string[] = ['Cultural', 'National', 'Religious', 'Sporting'];
+/** v2: event names (M5 calendar.csv, sorted); a day's `event_id` is 1 + the index of its first name, 0 = none. */
+export const M5_EVENT_NAMES: readonly string[] = [
+  'Chanukah End', 'Christmas', 'Cinco De Mayo', 'ColumbusDay', 'Easter', 'Eid al-Fitr', 'EidAlAdha',
+  "Father's day", 'Halloween', 'IndependenceDay', 'LaborDay', 'LentStart', 'LentWeek2',
+  'MartinLutherKingDay', 'MemorialDay', "Mother's day", 'NBAFinalsEnd', 'NBAFinalsStart', 'NewYear',
+  'OrthodoxChristmas', 'OrthodoxEaster', 'Pesach End', 'PresidentsDay', 'Purim End', 'Ramadan starts',
+  'StPatricksDay', 'SuperBowl', 'Thanksgiving', 'ValentinesDay', 'VeteransDay',
+];
+/** v2: smoothing constants (milli) of the `ewm_*` features. */
+export const M5_EWM_ALPHAS_MILLI: readonly number[] = [100, 300];
 const MEAN_WINDOWS = M5_MEAN_WINDOWS;
 const EVENT_TYPES = M5_EVENT_TYPES;
 
@@ -27,6 +37,9 @@ export const M5_DAILY_NAMES: readonly string[] = Object.freeze([
   ...EVENT_TYPES.map((t) => `event_${t.toLowerCase()}`),
   'snap', 'days_to_event',
   'store', 'dept', 'category', 'state',
+  // v2
+  'event_id', 'event_id_prev', 'event_id_next', 'days_to_xmas',
+  ...M5_EWM_ALPHAS_MILLI.map((a) => `ewm_${a / 10}`), 'std_28', 'max_28', 'nz_mean_28', 'ly_base',
 ]);
 
 export const M5_DAILY_SPEC = Object.freeze({
@@ -55,6 +68,14 @@ export const M5_DAILY_SPEC = Object.freeze({
   daysToEventCap: 7,
   categoricals: ['store', 'dept', 'category', 'state'],
   categoricalUnknown: -1,
+  eventNames: M5_EVENT_NAMES,
+  eventIdNone: 0,
+  xmasClip: 14,
+  ewmAlphasMilli: M5_EWM_ALPHAS_MILLI,
+  recentWindow: 28,
+  lyBaseFrom: 364,
+  lyBaseTo: 391,
+  lyBaseMissing: -1,
 });
 
 export const M5_DAILY_SPEC_HASH = featureSpecHash(M5_DAILY_SPEC);

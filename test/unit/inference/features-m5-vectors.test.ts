@@ -20,6 +20,7 @@ const root = new URL('../../../', import.meta.url);
 const vectors = JSON.parse(readFileSync(new URL('test/vectors/features-m5-daily.json', root), 'utf8')) as {
   specHash: string; spec: unknown; names: string[]; calendarFile: string; codes: Record<string, Record<string, number>>; cases: Case[];
 };
+const F = vectors.names.length;
 const calendarDir = new URL(vectors.calendarFile.replace(/[^/]+$/, ''), root).pathname;
 
 function snapshotOf(c: Case): SeriesSnapshot {
@@ -38,14 +39,14 @@ describe('m5-daily features against the Python reference vectors', () => {
     expect(M5_DAILY_SPEC_HASH).toBe(vectors.specHash);
   });
 
-  it.each(vectors.cases.map((c) => [c.name, c] as const))('%s: 28 rows x 38 floats, bit for bit', async (_name, c) => {
+  it.each(vectors.cases.map((c) => [c.name, c] as const))('%s: 28 rows x 48 floats, bit for bit', async (_name, c) => {
     const family = await loadM5DailyFamily({ calendarFile: vectors.calendarFile.split('/').pop(), codes: vectors.codes }, calendarDir);
-    const out = new Float32Array(28 * 38 + 2).fill(Number.NaN);
+    const out = new Float32Array(28 * F + 2).fill(Number.NaN);
     family.build(snapshotOf(c), c.origin, out, 1);
     expect(Number.isNaN(out[0]!) && Number.isNaN(out.at(-1)!)).toBe(true);
     for (let h = 0; h < 28; h++) {
-      for (let j = 0; j < 38; j++) {
-        const got = out[1 + h * 38 + j]!;
+      for (let j = 0; j < F; j++) {
+        const got = out[1 + h * F + j]!;
         const want = Math.fround(c.expected[h]![j]!);
         if (got !== want) throw new Error(`${c.name}: h=${h + 1} ${vectors.names[j]} is ${got}, expected ${want}`);
       }
@@ -55,8 +56,8 @@ describe('m5-daily features against the Python reference vectors', () => {
   it('a promotion with a discount depth lowers the price features of the days it covers', async () => {
     const family = await loadM5DailyFamily({ calendarFile: vectors.calendarFile.split('/').pop(), codes: vectors.codes }, calendarDir);
     const c = vectors.cases[0]!;
-    const base = new Float32Array(28 * 38);
-    const promo = new Float32Array(28 * 38);
+    const base = new Float32Array(28 * F);
+    const promo = new Float32Array(28 * F);
     family.build(snapshotOf(c), c.origin, base, 0);
     const day = 86_400_000;
     // 30% off on days o+8 .. o+14
@@ -64,7 +65,7 @@ describe('m5-daily features against the Python reference vectors', () => {
     const col = vectors.names.indexOf('price_rel_origin');
     for (let h = 1; h <= 28; h++) {
       const inside = h >= 8 && h <= 14;
-      const ratio = promo[(h - 1) * 38 + col]! / base[(h - 1) * 38 + col]!;
+      const ratio = promo[(h - 1) * F + col]! / base[(h - 1) * F + col]!;
       if (inside) expect(ratio).toBeCloseTo(0.7, 5);
       else expect(ratio).toBe(1);
     }

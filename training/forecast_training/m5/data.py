@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .feature_spec import EVENT_TYPES, HORIZONS, LOOKBACK
+from .feature_spec import EVENT_NAMES, EVENT_TYPES, HORIZONS, LOOKBACK
 from .features import Calendar, Dense, day_index
 
 PAD = LOOKBACK + 28  # zero days kept before the first calendar day
@@ -32,10 +32,12 @@ def calendar_doc(cal: pd.DataFrame) -> dict:
     for r in cal.itertuples(index=False):
         ev = sorted({t for t in (r.event_type_1, r.event_type_2) if isinstance(t, str) and t})
         assert all(t in EVENT_TYPES for t in ev), ev
-        days.append({"day": day_index(r.date), "date": r.date, "events": ev,
+        names = [n for n in (r.event_name_1, r.event_name_2) if isinstance(n, str) and n]
+        days.append({"day": day_index(r.date), "date": r.date, "events": ev, "names": names,
                      "snap": {s: int(getattr(r, f"snap_{s}")) for s in states}})
     return {"source": "M5 calendar.csv", "firstDay": days[0]["day"], "firstDate": days[0]["date"],
-            "lastDate": days[-1]["date"], "eventTypes": EVENT_TYPES, "states": states, "days": days}
+            "lastDate": days[-1]["date"], "eventTypes": EVENT_TYPES, "eventNames": EVENT_NAMES, "states": states,
+            "days": days}
 
 
 def make_codes(items: pd.DataFrame) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
 HORIZONS = 28
 LOOKBACK = 400
 
@@ -17,6 +17,15 @@ LAGS = 7
 SAME_WEEKDAY_COUNTS = [4, 12]
 EVENT_TYPES = ["Cultural", "National", "Religious", "Sporting"]
 PRICE_FEATURES = ["log_price", "price_depth_56", "price_rel_origin", "price_rel_max_364"]
+# v2: event names (calendar.csv event_name_1, sorted); the code of a day's first event is 1 + its index here, 0 = none
+EVENT_NAMES = ["Chanukah End", "Christmas", "Cinco De Mayo", "ColumbusDay", "Easter", "Eid al-Fitr", "EidAlAdha",
+               "Father's day", "Halloween", "IndependenceDay", "LaborDay", "LentStart", "LentWeek2",
+               "MartinLutherKingDay", "MemorialDay", "Mother's day", "NBAFinalsEnd", "NBAFinalsStart", "NewYear",
+               "OrthodoxChristmas", "OrthodoxEaster", "Pesach End", "PresidentsDay", "Purim End", "Ramadan starts",
+               "StPatricksDay", "SuperBowl", "Thanksgiving", "ValentinesDay", "VeteransDay"]
+EWM_ALPHAS_MILLI = [100, 300]
+V2_FEATURES = (["event_id", "event_id_prev", "event_id_next", "days_to_xmas"]
+               + [f"ewm_{a // 10}" for a in EWM_ALPHAS_MILLI] + ["std_28", "max_28", "nz_mean_28", "ly_base"])
 
 FEATURE_NAMES: list[str] = (
     ["horizon", "weekday", "day_of_month", "month", "scale"]
@@ -28,6 +37,7 @@ FEATURE_NAMES: list[str] = (
     + [f"event_{t.lower()}" for t in EVENT_TYPES]
     + ["snap", "days_to_event"]
     + ["store", "dept", "category", "state"]
+    + V2_FEATURES
 )
 FEATURE_COUNT = len(FEATURE_NAMES)
 IDX = {n: i for i, n in enumerate(FEATURE_NAMES)}
@@ -58,6 +68,15 @@ FEATURE_SPEC = {
     "daysToEventCap": 7,
     "categoricals": ["store", "dept", "category", "state"],
     "categoricalUnknown": -1,
+    # v2 (bench/results/m5-daily-study.md, v3 section)
+    "eventNames": EVENT_NAMES,
+    "eventIdNone": 0,
+    "xmasClip": 14,
+    "ewmAlphasMilli": EWM_ALPHAS_MILLI,
+    "recentWindow": 28,
+    "lyBaseFrom": 364,
+    "lyBaseTo": 391,
+    "lyBaseMissing": -1,
 }
 
 

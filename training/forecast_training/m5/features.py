@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .feature_spec import (EVENT_TYPES, FEATURE_COUNT, FEATURE_SPEC, HORIZONS, IDX, LAGS, LOOKBACK, MEAN_WINDOWS,
-                           SAME_WEEKDAY_COUNTS)
+from .feature_spec import (EVENT_NAMES, EVENT_TYPES, EWM_ALPHAS_MILLI, FEATURE_COUNT, FEATURE_SPEC, HORIZONS, IDX, LAGS,
+                           LOOKBACK, MEAN_WINDOWS, SAME_WEEKDAY_COUNTS)
 
 S = FEATURE_SPEC
 SCALE_FLOOR = S["scaleFloorMilli"] / 1000.0
@@ -33,6 +33,26 @@ def weekday(day: int) -> int:
     return (int(day) + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
 
 
+def days_to_xmas(day: int) -> int:
+    """Signed days from the nearest Dec 25 (positive after it), clipped to +-xmasClip."""
+    y = date_of_day(day).year
+    best = min((day - day_index(dt.date(yy, 12, 25)) for yy in (y - 1, y, y + 1)), key=abs)
+    return max(-S["xmasClip"], min(S["xmasClip"], best))
+
+
+def ewm_decay(alpha_milli: int) -> float:
+    return (1000 - alpha_milli) / 1000
+
+
+def ewm_weights(alpha_milli: int, n: int) -> np.ndarray:
+    """w_0 = 1, w_k = w_(k-1) * decay (the same float64 products as the reference loop)."""
+    c, w, out = ewm_decay(alpha_milli), 1.0, np.empty(n)
+    for k in range(n):
+        out[k] = w
+        w = w * c
+    return out
+
+
 class Calendar:
     """calendar.json as arrays: per day from first_day, event-type flags and SNAP per state."""
 
@@ -50,6 +70,16 @@ class Calendar:
             for j, s in enumerate(self.states):
                 self.snap[i, j] = rec["snap"][s]
         self.any_event = self.events.max(axis=1)
+        # v2: code of the day's first event name (1 + index in EVENT_NAMES; 0 none or unknown)
+        self.event_id = np.zeros(self.n, dtype=np.int16)
+        for i, rec in enumerate(days):
+            names = rec.get("names") or []
+            if names and names[0] in EVENT_NAMES:
+                self.event_id[i] = 1 + EVENT_NAMES.index(names[0])
+
+    def event_code(self, day: int) -> int:
+        i = day - self.first_day
+        return int(self.event_id[i]) if 0 <= i < self.n else S["eventIdNone"]
 
     def event_flags(self, day: int) -> list[int]:
         i = day - self.first_day
@@ -122,6 +152,30 @@ def features_from_snapshot(snap: dict, origin: int, calendar: Calendar, codes: d
     base[IDX["days_since_sale"]] = dss
     n28 = eff(28)
     base[IDX["zero_share_28"]] = sum(1 for k in range(n28) if sales(o - k) <= 0) / n28
+    # v2 per-series features
+    for a in EWM_ALPHAS_MILLI:
+        c, w, num, den = ewm_decay(a), 1.0, 0.0, 0.0
+        for k in range(max(1, min(LOOKBACK, age))):
+            num += w * sales(o - k)
+            den += w
+            w = w * c
+        base[IDX[f"ewm_{a // 10}"]] = num / den / scale
+    rw = S["recentWindow"]
+    sum_r = sum(sales(o - k) for k in range(rw))
+    n_r = eff(rw)
+    m_r = sum_r / n_r
+    var = 0.0
+    for k in range(n_r):
+        dv = sales(o - k) - m_r
+        var += dv * dv
+    base[IDX["std_28"]] = math.sqrt(var / n_r) / scale
+    base[IDX["max_28"]] = max(sales(o - k) for k in range(rw)) / scale
+    base[IDX["nz_mean_28"]] = sum_r / max(1, sum(1 for k in range(rw) if sales(o - k) > 0)) / scale
+    lb0, lb1 = S["lyBaseFrom"], S["lyBaseTo"]
+    if first is None or o - lb1 < int(first):
+        base[IDX["ly_base"]] = S["lyBaseMissing"]
+    else:
+        base[IDX["ly_base"]] = sum(sales(o - k) for k in range(lb0, lb1 + 1)) / (lb1 - lb0 + 1) / scale
     p_origin = price(o)
     p_ref = max_price(o - S["priceRefWindow"] + 1, o)
     base[IDX["store"]] = _code(codes, "store", snap["store"])
@@ -167,6 +221,10 @@ def features_from_snapshot(snap: dict, origin: int, calendar: Calendar, codes: d
             row[IDX[f"event_{et.lower()}"]] = calendar.event_flags(t)[j]
         row[IDX["snap"]] = calendar.snap_flag(t, snap["region"])
         row[IDX["days_to_event"]] = calendar.days_to_event(t)
+        row[IDX["event_id"]] = calendar.event_code(t)
+        row[IDX["event_id_prev"]] = calendar.event_code(t - 1)
+        row[IDX["event_id_next"]] = calendar.event_code(t + 1)
+        row[IDX["days_to_xmas"]] = days_to_xmas(t)
         out[h - 1] = row
     return out.astype(np.float32)
 
@@ -242,6 +300,28 @@ def features_dense(ds: Dense, rows: np.ndarray, origin: int, calendar: Calendar,
     zc = ds.zcsum[rows]
     zeros = zc[np.arange(n), oi + 1] - zc[np.arange(n), oi + 1 - n28]
     put("zero_share_28", zeros / n28)
+    # v2 per-series features (sequential sums via cumsum, in the reference's order)
+    B = sales[:, oi - LOOKBACK + 1: oi + 1][:, ::-1]  # B[:, k] = S(o - k)
+    ar = np.arange(n)
+    nl = np.maximum(1, np.minimum(LOOKBACK, age)).astype(np.int64)
+    for a in EWM_ALPHAS_MILLI:
+        w = ewm_weights(a, LOOKBACK)
+        num = np.cumsum(B * w[None, :], axis=1)[ar, nl - 1]
+        den = np.cumsum(w)[nl - 1]
+        put(f"ewm_{a // 10}", num / den / scale)
+    rw = S["recentWindow"]
+    R = B[:, :rw]
+    sum_r = wsum(rw)
+    n_r = eff(rw).astype(np.int64)
+    m_r = sum_r / n_r
+    dv = R - m_r[:, None]
+    var = np.cumsum(dv * dv, axis=1)[ar, n_r - 1]
+    put("std_28", np.sqrt(var / n_r) / scale)
+    put("max_28", R.max(axis=1) / scale)
+    put("nz_mean_28", sum_r / np.maximum(1, (R > 0).sum(axis=1)) / scale)
+    lb0, lb1 = S["lyBaseFrom"], S["lyBaseTo"]
+    lyb = (csum[:, oi - lb0 + 1] - csum[:, oi - lb1]) / (lb1 - lb0 + 1) / scale
+    put("ly_base", np.where(has_first & (o - lb1 >= first), lyb, S["lyBaseMissing"]))
     for kind, arr in (("store", ds.store), ("dept", ds.dept), ("category", ds.category), ("state", ds.state)):
         put(kind, np.array([codes[kind].get(v, S["categoricalUnknown"]) for v in arr[rows]], dtype=np.float64))
 
@@ -290,6 +370,9 @@ def features_dense(ds: Dense, rows: np.ndarray, origin: int, calendar: Calendar,
     sidx = np.array([calendar.states.index(s) if s in calendar.states else len(calendar.states) for s in st])
     put("snap", snapv[sidx])
     put("days_to_event", np.broadcast_to(np.array([calendar.days_to_event(x) for x in t])[None, :], (n, H)))
+    for name, off in (("event_id", 0), ("event_id_prev", -1), ("event_id_next", 1)):
+        put(name, np.broadcast_to(np.array([calendar.event_code(x + off) for x in t], dtype=np.float64)[None, :], (n, H)))
+    put("days_to_xmas", np.broadcast_to(np.array([days_to_xmas(x) for x in t], dtype=np.float64)[None, :], (n, H)))
     return X.astype(np.float32)
 
 

@@ -17,7 +17,7 @@ from .feature_spec import FEATURE_NAMES, FEATURE_SPEC, FEATURE_SPEC_HASH, HORIZO
 from .features import day_index, features_from_snapshot
 
 ROOT = Path(__file__).resolve().parents[3]
-CALENDAR_FILE = "engines/m5-daily-gbm/1-2014-06-30/calendar.json"
+CALENDAR_FILE = "engines/m5-daily-gbm/2-2014-06-30/calendar.json"
 
 
 def _find(m, pred, origin):
