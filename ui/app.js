@@ -7,8 +7,19 @@ const fsUi = (window.fsUi = { seriesId: null, detail: null, whatIf: null, charts
 const $ = (id) => document.getElementById(id);
 const DAY = 86400;
 
-async function getJson(url, init) {
-  const res = await fetch(url, init);
+// with FS_ADMIN_TOKEN set, open the page once as /ui?token=<token>: it is kept for this tab only
+const token = new URLSearchParams(location.search).get('token') || sessionStorage.getItem('fs-token') || '';
+if (token) {
+  sessionStorage.setItem('fs-token', token);
+  if (location.search.includes('token=')) history.replaceState(null, '', location.pathname);
+}
+async function getJson(url, init = {}) {
+  const headers = { ...(init.headers || {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await fetch(url, { ...init, headers });
+  if (res.status === 401 || res.status === 403) {
+    const body = await res.json().catch(() => ({}));
+    throw new Error(`not allowed: ${body.error ? body.error.message : res.status}; open this page as /ui?token=<FS_ADMIN_TOKEN>`);
+  }
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error ? `${body.error.field ? body.error.field + ': ' : ''}${body.error.message}` : `${res.status} ${res.statusText}`);
   return body;

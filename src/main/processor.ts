@@ -24,6 +24,7 @@ import { PipelineMetrics } from '../ops/metrics.js';
 import { OpsHistory } from '../ops/ops-history.js';
 import { RecentForecasts } from '../ops/recent-forecasts.js';
 import { loadUiAssets } from '../ops/ui-assets.js';
+import { readFileSync } from 'node:fs';
 import { AlertPublisher } from '../publish/alert-publisher.js';
 import { DeadLetterPublisher } from '../publish/dead-letter-publisher.js';
 import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publisher.js';
@@ -238,7 +239,7 @@ export class Processor {
     this.#whatIf = new WhatIf({ forecaster: this.#forecaster, catalog: this.catalog, bucketSize: settings.bucketSize, batchSize: c.batchMaxSize });
     if (c.metricsPort > 0) {
       const get = explorerApi({ catalog: this.catalog, forecaster: this.#forecaster, recent: this.recent, ops: this.ops, bucketSize: settings.bucketSize, status: () => this.status(), now: () => this.#clock.now() });
-      this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body) }, { get, assets: loadUiAssets() });
+      this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body) }, { get, assets: loadUiAssets(), host: c.httpHost, token: adminToken(c) });
     }
 
     if (this.#consume) {
@@ -437,5 +438,15 @@ export class Processor {
     this.events.inference.on('training-mismatch', (e) => log.warn(e, 'model outputs far from the training distribution (season or population); not acted on'));
     this.events.inference.on('primary-failed', (e) => log.warn(e, 'primary model call failed; fallback served'));
     this.events.inference.on('state-unreadable', (e) => log.error({ series: e.seriesIds.slice(0, 20), count: e.seriesIds.length, reason: e.reason }, 'series state unreadable: no forecast for these series until the key is repaired'));
+  }
+}
+
+/** The admin token: the file's content (FS_ADMIN_TOKEN_FILE, a mounted Secret) or FS_ADMIN_TOKEN. */
+function adminToken(c: Config): string {
+  if (!c.adminTokenFile) return c.adminToken;
+  try {
+    return readFileSync(c.adminTokenFile, 'utf8').trim();
+  } catch (cause) {
+    throw new ForecastError('CONFIG_INVALID', `FS_ADMIN_TOKEN_FILE: cannot read ${c.adminTokenFile} (${(cause as Error).message}); mount the Secret there or unset it`, { field: 'adminTokenFile', cause });
   }
 }

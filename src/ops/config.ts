@@ -97,6 +97,12 @@ export const configSchema = z
     badInputPolicy: z.enum(['dlq', 'skip', 'fail']).default('dlq'),
     /** FS_METRICS_PORT: Prometheus /metrics and /healthz, /readyz; 0 turns the server off. */
     metricsPort: int(0, 65_535).default(9464),
+    /** FS_HTTP_HOST: address the HTTP server (metrics, probes, what-if, /ui) binds; 127.0.0.1 keeps it on this host. */
+    httpHost: z.string().min(1).default('0.0.0.0'),
+    /** FS_ADMIN_TOKEN: bearer token the what-if and explorer API (/v1/*) require; '' = only clients on loopback may call them. Prefer FS_ADMIN_TOKEN_FILE. */
+    adminToken: z.string().default(''),
+    /** FS_ADMIN_TOKEN_FILE: file holding the admin token (a mounted Secret); read at start, wins over FS_ADMIN_TOKEN. */
+    adminTokenFile: z.string().default(''),
     /** FS_LOG_LEVEL */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /** FS_KAFKA_SESSION_TIMEOUT_MS: a consumer silent this long is dropped from the group (a crashed one's partitions move after it; heartbeats every third of it, at most 3 s). 8 s: a SIGKILLed instance's partitions resume in under 10 s (bench/results/chaos-*). */
@@ -176,6 +182,9 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   badInputPolicy: ['FS_BAD_INPUT'],
   driftConsecutive: ['FS_DRIFT_CONSECUTIVE'],
   metricsPort: ['FS_METRICS_PORT'],
+  httpHost: ['FS_HTTP_HOST'],
+  adminToken: ['FS_ADMIN_TOKEN'],
+  adminTokenFile: ['FS_ADMIN_TOKEN_FILE'],
   logLevel: ['FS_LOG_LEVEL'],
   triggersPerForecast: ['FS_TRIGGERS_PER_FORECAST'],
   fromBeginning: ['FS_FROM_BEGINNING'],

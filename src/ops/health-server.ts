@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface HealthSource {
@@ -22,6 +23,31 @@ export type StaticAssets = ReadonlyMap<string, { type: string; body: Buffer }>;
 export interface ExtraRoutes {
   get?: Record<string, GetHandler>;
   assets?: StaticAssets;
+  /** Address to bind (default 0.0.0.0). */
+  host?: string;
+  /** Bearer token the API routes (POST, GET /v1/*) require; empty: loopback clients only. */
+  token?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * Who may call the API routes (what-if, the explorer's /v1/*): with a token configured, a
+ * request carrying it (`Authorization: Bearer <token>`); without one, clients on loopback only.
+ * Probes, /metrics, /status and the page's static files stay open (they change nothing and
+ * carry no credentials).
+ */
+export function authorize(headers: IncomingHttpHeaders, remoteAddress: string | undefined, token: string): { ok: true } | { ok: false; status: 401 | 403; message: string } {
+  if (token) {
+    const h = headers.authorization ?? '';
+    const given = h.startsWith('Bearer ') ? h.slice(7).trim() : '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    if (given && a.length === b.length && timingSafeEqual(a, b)) return { ok: true };
+    return { ok: false, status: 401, message: given ? 'the bearer token does not match FS_ADMIN_TOKEN' : 'send Authorization: Bearer <token> (the processor has FS_ADMIN_TOKEN set)' };
+  }
+  if (remoteAddress && LOOPBACK.has(remoteAddress)) return { ok: true };
+  return { ok: false, status: 403, message: 'only clients on loopback may call this without a token; set FS_ADMIN_TOKEN (or FS_ADMIN_TOKEN_FILE) on the processor and send Authorization: Bearer <token>' };
 }
 
 /** Largest JSON body accepted (a what-if over a whole store's series ids fits). */
@@ -82,6 +108,10 @@ export async function startHealthServer(port: number, registry: Registry, health
       return;
     }
     const getter = get[path] ?? get[prefixes.find((p) => path.startsWith(p) && path.length > p.length) ?? ''];
+    if (getter || post[path]) {
+      const auth = authorize(req.headers, req.socket.remoteAddress, extra.token ?? '');
+      if (!auth.ok) return sendJson(res, auth.status, { error: { field: 'authorization', message: auth.message } });
+    }
     if (getter && req.method === 'GET') {
       getter(new URL(url, 'http://x').searchParams, path)
         .then((out) => sendJson(res, out.status, out.body))
@@ -132,7 +162,7 @@ export async function startHealthServer(port: number, registry: Registry, health
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve());
+    server.listen(port, extra.host ?? '0.0.0.0', () => resolve());
   });
   return server;
 }
