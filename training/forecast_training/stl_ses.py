@@ -12,8 +12,11 @@ Twin of `src/inference/statistical/stl-ses.ts` (parity vectors: test/vectors/stl
 - The seasonally adjusted series x = y - season is smoothed by SES; alpha from ALPHAS and the
   initial level are the ones with the least sum of squared one-step errors (the initial level
   in closed form: the errors are linear in it), as ETS(A,N,N) would choose them.
-- Forecast of bucket o+h: level + season[o+h-52] (the seasonal component one season back,
-  MSTL's seasonal-naive step).
+- Forecast of bucket o+h: level + (1 - d/7) season[o+h-52] + d/7 season[o+h-53], d = how many
+  days the week 52 weeks back ends after the same date a year before (1, or 2 across a 29
+  February): the seasonal component of the same dates a year back, as a fraction of each week
+  (MSTL's seasonal-naive step would take season[o+h-52], one weekday off every year: Christmas
+  week 2011 held Christmas Eve, its 52-weeks-back week did not).
 History: the newest LOOKBACK buckets up to the origin, from the series' first sale on (absent
 weeks are 0); below MIN_HISTORY buckets there is no forecast (None / NaN).
 """
@@ -21,7 +24,11 @@ from __future__ import annotations
 
 import math
 
+import datetime as dt
+
 import numpy as np
+
+from .calendar_buckets import label_date
 
 PERIOD = 52
 SEASONAL = 11
@@ -34,6 +41,15 @@ INNER_ITER = 5
 ALPHAS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9)
 LOOKBACK = 120  # buckets of history read (two seasons plus 16)
 MIN_HISTORY = PERIOD + 4  # a season plus the horizons
+ALIGN_CALENDAR = True
+
+
+def calendar_shift(target_bucket: int) -> int:
+    """Days by which the week 52 weeks before `target_bucket` ends after the same date a year back."""
+    end = label_date(int(target_bucket), "week")
+    back = end - dt.timedelta(days=7 * PERIOD)
+    year_ago = dt.date(end.year - 1, end.month, 28 if (end.month, end.day) == (2, 29) else end.day)
+    return (back - year_ago).days
 
 
 def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: int, nleft: int, nright: int) -> np.ndarray:
@@ -131,8 +147,9 @@ def ses_level(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     return level + (1.0 - alpha) ** n * l0, (e * e).sum(axis=1)
 
 
-def forecast_batch(y: np.ndarray, horizons: int = 4) -> np.ndarray:
-    """y [m, n] chronological histories of one length n (the origin last) -> [m, horizons]."""
+def forecast_batch(y: np.ndarray, horizons: int = 4, origins=None) -> np.ndarray:
+    """y [m, n] chronological histories of one length n, the origin last (week bucket `origins`
+    [m], for the calendar alignment) -> [m, horizons]."""
     m, n = y.shape
     if n < MIN_HISTORY:
         return np.full((m, horizons), np.nan)
@@ -145,19 +162,28 @@ def forecast_batch(y: np.ndarray, horizons: int = 4) -> np.ndarray:
         better = sse < best_sse
         best_sse = np.where(better, sse, best_sse)
         best = np.where(better, level, best)
-    return best[:, None] + season.T[:, n - PERIOD:n - PERIOD + horizons]
+    s52 = season.T[:, n - PERIOD:n - PERIOD + horizons]
+    if not ALIGN_CALENDAR:
+        return best[:, None] + s52
+    s53 = season.T[:, n - PERIOD - 1:n - PERIOD - 1 + horizons]
+    origins = np.broadcast_to(np.asarray(origins), (m,))
+    shifts = {}
+    d = np.array([[shifts.setdefault(int(o) + h, calendar_shift(int(o) + h)) for h in range(1, horizons + 1)] for o in origins],
+                 dtype=np.float64) / 7.0
+    return best[:, None] + (1.0 - d) * s52 + d * s53
 
 
-def forecast(history: np.ndarray, horizons: int = 4) -> np.ndarray:
-    """One series' history (chronological, first sale first, origin last) -> [horizons] (NaN: none)."""
+def forecast(history: np.ndarray, origin: int, horizons: int = 4) -> np.ndarray:
+    """One series' history (chronological, first sale first, the week bucket `origin` last) ->
+    [horizons] (NaN: none)."""
     h = np.asarray(history, dtype=np.float64)[-LOOKBACK:]
-    return forecast_batch(h[None, :], horizons)[0]
+    return forecast_batch(h[None, :], horizons, np.array([origin]))[0]
 
 
 def forecast_pairs(sales: np.ndarray, first_row: np.ndarray, rows: np.ndarray, origins: np.ndarray,
-                   horizons: int = 4) -> np.ndarray:
-    """Forecasts [len(rows), horizons] for (series row, origin index into sales' columns) pairs,
-    grouped by history length so each group is one batched STL."""
+                   horizons: int = 4, first_bucket: int = 0) -> np.ndarray:
+    """Forecasts [len(rows), horizons] for (series row, origin index into sales' columns) pairs
+    (column 0 is week bucket `first_bucket`), grouped by history length: one batched STL each."""
     start = np.maximum(first_row[rows], origins - LOOKBACK + 1)
     n = origins - start + 1
     out = np.full((len(rows), horizons), np.nan)
@@ -166,5 +192,5 @@ def forecast_pairs(sales: np.ndarray, first_row: np.ndarray, rows: np.ndarray, o
             continue
         sel = np.flatnonzero(n == length)
         idx = start[sel, None] + np.arange(length)[None, :]
-        out[sel] = forecast_batch(sales[rows[sel, None], idx], horizons)
+        out[sel] = forecast_batch(sales[rows[sel, None], idx], horizons, origins[sel] + first_bucket)
     return out

@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STAT_WEIGHT = 0.5  # a priori, not fitted (docs/model.md)
 COMPONENT = {"method": "stl-ses", "version": 1, "period": stl_ses.PERIOD, "seasonal": stl_ses.SEASONAL,
              "trend": stl_ses.TREND, "lowPass": stl_ses.LOW_PASS, "innerIterations": stl_ses.INNER_ITER,
-             "alphas": list(stl_ses.ALPHAS), "lookback": stl_ses.LOOKBACK, "minHistory": stl_ses.MIN_HISTORY}
+             "alphas": list(stl_ses.ALPHAS), "lookback": stl_ses.LOOKBACK, "minHistory": stl_ses.MIN_HISTORY,
+             "alignCalendar": stl_ses.ALIGN_CALENDAR}
 
 
 def first_rows(data: WalmartData) -> np.ndarray:
@@ -50,7 +51,8 @@ def first_rows(data: WalmartData) -> np.ndarray:
 
 def statistical(data: WalmartData, rows: np.ndarray, origins: np.ndarray) -> np.ndarray:
     """S_h in sales units [n, H] (NaN where absent) for (series row, origin bucket) pairs."""
-    return stl_ses.forecast_pairs(data.dense.sales, first_rows(data), rows, origins - data.dense.first_bucket, H)
+    return stl_ses.forecast_pairs(data.dense.sales, first_rows(data), rows, origins - data.dense.first_bucket, H,
+                                  data.dense.first_bucket)
 
 
 def blend(q: np.ndarray, stat: np.ndarray, k_lo: float, k_hi: float, w: float = STAT_WEIGHT) -> np.ndarray:
@@ -155,7 +157,7 @@ def vectors(data_dir: str) -> dict:
         b0 = 2000
         sales = [[b0 + k, float(v)] for k, v in enumerate(vals) if not np.isnan(v)]
         hist = np.nan_to_num(vals, nan=0.0)
-        f = stl_ses.forecast(hist, H)
+        f = stl_ses.forecast(hist, b0 + len(vals) - 1, H)
         cases.append({"seriesId": name, "origin": b0 + len(vals) - 1, "sales": sales,
                       "expected": None if np.isnan(f).any() else [float(v) for v in f]})
     return {"about": "stl-ses statistical component (training/forecast_training/stl_ses.py): sales [bucket, value] of "

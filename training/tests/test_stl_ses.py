@@ -25,7 +25,7 @@ def test_vectors_use_these_settings():
 
 @pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda c: f"{c['seriesId']}@{c['origin']}")
 def test_vectors(case):
-    got = stl_ses.forecast(history(case), 4)
+    got = stl_ses.forecast(history(case), case["origin"], 4)
     if case["expected"] is None:
         assert np.isnan(got).all()
     else:
@@ -47,9 +47,17 @@ def test_stl_matches_statsmodels():
 def test_batch_equals_one_at_a_time():
     rng = np.random.default_rng(5)
     y = rng.normal(200, 50, (4, 90))
-    batch = stl_ses.forecast_batch(y, 4)
+    batch = stl_ses.forecast_batch(y, 4, np.full(4, 2100))
     for i in range(4):
-        np.testing.assert_allclose(batch[i], stl_ses.forecast(y[i], 4), atol=1e-9)
+        np.testing.assert_allclose(batch[i], stl_ses.forecast(y[i], 2100, 4), atol=1e-9)
+
+
+def test_calendar_shift():
+    from forecast_training.train import week_of
+    assert stl_ses.calendar_shift(week_of("2011-12-30")) == 1  # 2010-12-31 ends a day after 2010-12-30
+    assert stl_ses.calendar_shift(week_of("2012-02-24")) == 1
+    assert stl_ses.calendar_shift(week_of("2012-03-02")) == 2  # across 29 February 2012
+    assert stl_ses.calendar_shift(week_of("2013-03-01")) == 1
 
 
 def test_no_sales_after_the_origin_are_read():

@@ -32,7 +32,7 @@ function positiveInt(v: string): number {
 }
 
 /** Default model per dataset: the first of these present in engines/. */
-const DEFAULT_MODELS: Record<Dataset, string[]> = { walmart: ['walmart-mlp', 'walmart-gbm'], m5: ['m5-daily-gbm'] };
+const DEFAULT_MODELS: Record<Dataset, string[]> = { walmart: ['walmart-stl', 'walmart-mlp', 'walmart-gbm'], m5: ['m5-daily-gbm'] };
 type Dataset = 'walmart' | 'm5';
 
 /** `--model` is a version directory, its model.json or its model.onnx; default: the dataset's model, newest version. */

@@ -27,6 +27,7 @@ export const StatisticalMetadataSchema = z.object({
   alphas: z.array(z.number()),
   lookback: z.number().int().positive(),
   minHistory: z.number().int().positive(),
+  alignCalendar: z.boolean(),
 }).passthrough();
 
 export type StatisticalMetadata = z.infer<typeof StatisticalMetadataSchema>;
@@ -49,7 +50,7 @@ export interface StatisticalComponent {
 export function statisticalComponentOf(m: StatisticalMetadata, where: string): StatisticalComponent {
   const settings: StlSesSettings = {
     period: m.period, seasonal: m.seasonal, trend: m.trend, lowPass: m.lowPass, innerIterations: m.innerIterations,
-    alphas: m.alphas, lookback: m.lookback, minHistory: m.minHistory,
+    alphas: m.alphas, lookback: m.lookback, minHistory: m.minHistory, alignCalendar: m.alignCalendar,
   };
   const want = STL_SES_V1;
   const same = (Object.keys(want) as Array<keyof StlSesSettings>).every((k) =>

@@ -8,10 +8,13 @@
  *   jumps 1, not robust: 5 inner iterations, no outer ones), the settings statsforecast's MSTL uses.
  * - x = y - season is smoothed by SES; alpha (from ALPHAS) and the initial level minimise the sum
  *   of squared one-step errors (the initial level in closed form: the errors are linear in it).
- * - Forecast of bucket o+h: level + season[o+h-52].
+ * - Forecast of bucket o+h: level + (1 - d/7) season[o+h-52] + d/7 season[o+h-53], d = the days
+ *   by which the week 52 weeks back ends after the same date a year before (1, or 2 across a
+ *   29 February): the seasonal component of the same dates a year back (`calendarShift`).
  * History: the newest `lookback` buckets up to the origin from the series' first sale on (absent
  * buckets are 0); with fewer than `minHistory` there is no forecast (null).
  */
+import { bucketLabel } from '../features/bucket-clock.js';
 import type { SeriesSnapshot } from '../series-snapshot.js';
 
 export interface StlSesSettings {
@@ -23,6 +26,8 @@ export interface StlSesSettings {
   alphas: readonly number[];
   lookback: number;
   minHistory: number;
+  /** Seasonal term from the same dates a year back (else from the week 52 weeks back). */
+  alignCalendar: boolean;
 }
 
 /** The settings the Python reference uses (model.json's `statistical` must name the same). */
@@ -35,9 +40,19 @@ export const STL_SES_V1: Readonly<StlSesSettings> = Object.freeze({
   alphas: Object.freeze([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9]),
   lookback: 120,
   minHistory: 56,
+  alignCalendar: true,
 });
 
 const SEASONAL_DEG = 0;
+const DAY_MS = 86_400_000;
+
+/** Days by which the week 52 weeks before week bucket `target` ends after the same date a year back (1 or 2). */
+export function calendarShift(target: number): number {
+  const [y, m, d] = bucketLabel(target, 'week').split('-').map(Number) as [number, number, number];
+  const back = Date.UTC(y, m - 1, d) - 364 * DAY_MS;
+  const yearAgo = Date.UTC(y - 1, m - 1, m === 2 && d === 29 ? 28 : d);
+  return Math.round((back - yearAgo) / DAY_MS);
+}
 const TREND_DEG = 1;
 const LOW_PASS_DEG = 1;
 
@@ -208,9 +223,9 @@ export function seasonOf(y: Float64Array, s: StlSesSettings = STL_SES_V1): Float
 
 /**
  * Forecasts of origin+1 .. origin+horizons from a chronological history (first sale first, the
- * origin last, at most `lookback` long), or null below `minHistory` buckets.
+ * week bucket `origin` last, at most `lookback` long), or null below `minHistory` buckets.
  */
-export function stlSesFromHistory(history: Float64Array, horizons: number, s: StlSesSettings = STL_SES_V1): Float64Array | null {
+export function stlSesFromHistory(history: Float64Array, origin: number, horizons: number, s: StlSesSettings = STL_SES_V1): Float64Array | null {
   const n = history.length;
   if (n < s.minHistory) return null;
   const season = seasonOf(history, s);
@@ -248,7 +263,11 @@ export function stlSesFromHistory(history: Float64Array, horizons: number, s: St
     }
   }
   const out = new Float64Array(horizons);
-  for (let h = 1; h <= horizons; h++) out[h - 1] = bestLevel + season[n - s.period + h - 1]!;
+  for (let h = 1; h <= horizons; h++) {
+    const s52 = season[n - s.period + h - 1]!;
+    const d = s.alignCalendar ? calendarShift(origin + h) / 7 : 0;
+    out[h - 1] = bestLevel + (d === 0 ? s52 : (1 - d) * s52 + d * season[n - s.period + h - 2]!);
+  }
   return out;
 }
 
@@ -262,5 +281,5 @@ export function stlSesForecast(snapshot: SeriesSnapshot, origin: number, horizon
   if (n < s.minHistory) return null;
   const history = new Float64Array(n);
   for (let t = 0; t < n; t++) history[t] = snapshot.sales.get(start + t) ?? 0;
-  return stlSesFromHistory(history, horizons, s);
+  return stlSesFromHistory(history, origin, horizons, s);
 }

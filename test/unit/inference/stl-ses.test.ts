@@ -7,8 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bucketLabel, bucketOf } from '../../../src/inference/features/bucket-clock.js';
 import type { SeriesSnapshot } from '../../../src/inference/series-snapshot.js';
-import { STL_SES_V1, stl, stlSesForecast } from '../../../src/inference/statistical/stl-ses.js';
+
+const bucketLabelOf = (b: number) => bucketLabel(b, 'week');
+import { STL_SES_V1, calendarShift, stl, stlSesForecast } from '../../../src/inference/statistical/stl-ses.js';
 import { blendStatistical, statisticalComponentOf, type StatisticalMetadata } from '../../../src/inference/statistical/statistical-component.js';
 
 interface VectorFile {
@@ -58,6 +61,15 @@ describe('stl-ses parity with the Python reference', () => {
       expect(Math.abs(season[t]! - 20 * Math.sin((2 * Math.PI * t) / 52))).toBeLessThan(1.5);
       expect(Math.abs(trend[t]! - (100 + 0.5 * t))).toBeLessThan(1.5);
     }
+  });
+
+  it('calendar shift: the week 52 weeks back ends 1 day (2 across 29 February) after the same date a year back', () => {
+    const week = (date: string) => bucketOf(Date.parse(`${date}T12:00:00Z`), 'week');
+    expect(bucketLabelOf(week('2011-12-30'))).toBe('2011-12-30');
+    expect(calendarShift(week('2011-12-30'))).toBe(1);
+    expect(calendarShift(week('2012-02-24'))).toBe(1);
+    expect(calendarShift(week('2012-03-02'))).toBe(2);
+    expect(calendarShift(week('2013-03-01'))).toBe(1);
   });
 
   it('no forecast below a season plus the horizons of history, or without sales', () => {
