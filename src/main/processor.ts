@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Kafka, logLevel as kafkaLogLevel, type Consumer, type Producer } from 'kafkajs';
 import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batcher.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -29,6 +29,7 @@ import { AlertPublisher } from '../publish/alert-publisher.js';
 import { DeadLetterPublisher } from '../publish/dead-letter-publisher.js';
 import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publisher.js';
 import { Catalog } from '../state/catalog.js';
+import { redisConnection } from '../state/redis-connection.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import type { StateStore } from '../state/state-types.js';
 import { findPrimaryArtifact, loadFallbackModel, loadPrimaryModel, modelSettings, type ModelSettings } from './models.js';
@@ -38,6 +39,7 @@ async function unavailable<T>(p: Promise<T>, code: 'KAFKA_UNAVAILABLE' | 'STATE_
   try {
     return await p;
   } catch (cause) {
+    if (cause instanceof ForecastError) throw cause; // already says what is wrong and how to fix it
     throw new ForecastError(code, `${what}: ${(cause as Error).message}; is it running? (\`make up\` starts the local stack)`, { retriable: true, cause });
   }
 }
@@ -159,15 +161,28 @@ export class Processor {
     await unavailable(this.#producer.connect(), 'KAFKA_UNAVAILABLE', `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS)`);
 
     // commandTimeout: a Redis that hangs (no reply) fails commands like one that is down, instead of stalling for ever
-    this.#redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true, commandTimeout: 10_000 });
+    this.#redis = redisConnection(c, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true, commandTimeout: 10_000 });
     // ioredis reconnects by itself and emits an error per attempt: log them, at most one per 5 s
     let lastRedisError = 0;
+    let lastRedisReason = '';
     this.#redis.on('error', (err: Error) => {
+      lastRedisReason = err.message;
       if (Date.now() - lastRedisError < 5_000) return;
       lastRedisError = Date.now();
       this.#log.warn({ err: err.message, redis: redactUrl(c.redisUrl) }, 'Redis connection error; reconnecting');
     });
-    await unavailable(this.#redis.connect(), 'STATE_UNAVAILABLE', `cannot reach Redis at ${redactUrl(c.redisUrl)} (FS_REDIS_URL)`);
+    const refusedCredentials = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
+    await unavailable(
+      this.#redis.connect().catch((err: Error) => {
+        // ioredis reports an AUTH refusal as an error event and rejects with "Connection is closed"
+        if (refusedCredentials.test(lastRedisReason)) {
+          throw new ForecastError('CONFIG_INVALID', `Redis at ${redactUrl(c.redisUrl)} (FS_REDIS_URL) refused the credentials: ${lastRedisReason} — check the user in FS_REDIS_URL and the password (FS_REDIS_URL or FS_REDIS_PASSWORD_FILE)`, { field: 'redisUrl', cause: err });
+        }
+        throw lastRedisReason && lastRedisReason !== err.message ? new Error(`${err.message} (${lastRedisReason})`) : err;
+      }),
+      'STATE_UNAVAILABLE',
+      `cannot reach Redis at ${redactUrl(c.redisUrl)} (FS_REDIS_URL)`,
+    );
     // the model decides bucket size, horizons and the window (explicit settings must agree)
     const artifact = await findPrimaryArtifact(c);
     const settings = modelSettings(c, artifact);

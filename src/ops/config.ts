@@ -47,6 +47,10 @@ export const configSchema = z
     redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
     /** FS_REDIS_PREFIX: first segment of every key (one module builds them all). */
     redisPrefix: z.string().regex(/^[a-z0-9_-]+$/i).default('fs'),
+    /** FS_REDIS_PASSWORD_FILE: file holding the Redis password (a mounted Secret); replaces the password of FS_REDIS_URL (the ACL user stays the URL's). */
+    redisPasswordFile: z.string().default(''),
+    /** FS_REDIS_TLS_CA_FILE: PEM CA bundle that signed Redis' certificate, for a rediss:// URL with a private CA. */
+    redisTlsCaFile: z.string().default(''),
     /** FS_BUCKET: day | week (weeks end on Friday, as in the Walmart data); default: the model's. Set, it must match the model. */
     bucketSize: z.enum(['day', 'week']).optional(),
     /** FS_WINDOW_BUCKETS: buckets kept per series; events older than the window are dropped. Default 400 for day models, 60 for week models. */
@@ -65,7 +69,7 @@ export const configSchema = z
     batchMaxInFlight: int(1, 64).default(2),
     /** FS_ENGINES_DIR: folder of engines/<model>/<version>/. */
     enginesDir: z.string().min(1).default('engines'),
-    /** FS_MODEL: model name in enginesDir: m5-daily-gbm (daily SKU x store, the default), walmart-gbm or walmart-mlp (weekly store x department); '' = the only one there. */
+    /** FS_MODEL: model name in enginesDir: m5-daily-gbm (daily SKU x store, the default), walmart-stl, walmart-mlp or walmart-gbm (weekly store x department); '' = the only one there. */
     modelName: z.string().default('m5-daily-gbm'),
     /** FS_MODEL_VERSION: version folder ('latest' = highest). */
     modelVersion: z.string().min(1).default('latest'),
@@ -157,6 +161,8 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   schemaRegistryUrl: ['FS_SCHEMA_REGISTRY_URL', 'SCHEMA_REGISTRY_URL'],
   redisUrl: ['FS_REDIS_URL', 'REDIS_URL'],
   redisPrefix: ['FS_REDIS_PREFIX'],
+  redisPasswordFile: ['FS_REDIS_PASSWORD_FILE'],
+  redisTlsCaFile: ['FS_REDIS_TLS_CA_FILE'],
   bucketSize: ['FS_BUCKET'],
   windowBuckets: ['FS_WINDOW_BUCKETS'],
   horizons: ['FS_HORIZONS'],

@@ -5,13 +5,14 @@ import { Gauge, type Registry } from 'prom-client';
  * Consumer lag per input topic (end offsets minus the group's committed offsets), read
  * with the admin client every `intervalMs`, so SREs see a backlog building before
  * forecasts go stale. A poll that fails or takes longer than `timeoutMs` keeps the last
- * values and marks Kafka unreachable (readiness says so) until a poll succeeds again.
+ * values; two in a row mark Kafka unreachable (readiness says so) until a poll succeeds again.
  */
 export class LagMonitor {
   readonly #gauge: Gauge<'topic'>;
   #timer: NodeJS.Timeout | null = null;
   #last: Record<string, number> = {};
   #failingSince: number | null = null;
+  #failures = 0;
   #lastError = '';
   #polling = false;
 
@@ -31,9 +32,12 @@ export class LagMonitor {
     return this.#last;
   }
 
-  /** Why Kafka counts as unreachable (the last poll failed or timed out), or null. */
+  /**
+   * Why Kafka counts as unreachable, or null: the last two polls in a row failed or timed out
+   * (one slow answer under a flood is not an outage: the 10x flood saw single 4 s timeouts).
+   */
   get problem(): string | null {
-    return this.#failingSince === null ? null : `Kafka unreachable for ${Math.round((this.now() - this.#failingSince) / 1000)} s (${this.#lastError})`;
+    return this.#failingSince === null || this.#failures < 2 ? null : `Kafka unreachable for ${Math.round((this.now() - this.#failingSince) / 1000)} s (${this.#lastError})`;
   }
 
   async start(): Promise<void> {
@@ -53,9 +57,11 @@ export class LagMonitor {
       });
       await Promise.race([this.#read(), timeout]);
       this.#failingSince = null;
+      this.#failures = 0;
     } catch (err) {
       // keep the last values; the next poll tries again
       this.#failingSince ??= this.now();
+      this.#failures++;
       this.#lastError = (err as Error).message;
     } finally {
       clearTimeout(timer);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerModel } from '../../src/inference/model/worker-model.js';
 import { salesHistory, sale, scenarioCatalog } from '../scenarios/scenario-data.js';
+import { compareWithCleanRun } from '../support/fault-checker.js';
 import { StackDriver } from '../support/stack-driver.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,4 +79,12 @@ describe('inference worker crash and hang (real stack)', () => {
     expect(sources.has('fallback')).toBe(true); // served while it hung
     expect(sources.has('primary')).toBe(true);
   }, 90_000);
+
+  it('the state equals a clean run of the same input records', async () => {
+    await driver.quiesce();
+    const clean = await compareWithCleanRun(driver.config, catalog);
+    console.info(JSON.stringify({ scenario: 'inference-worker-vs-clean-run', keys: clean.keys, differing: clean.differing.length, records: clean.records }));
+    expect(clean.differing).toEqual([]);
+    expect(clean.keys).toBeGreaterThan(catalog.length);
+  }, 180000);
 });

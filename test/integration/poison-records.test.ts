@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sale, salesHistory, scenarioCatalog } from '../scenarios/scenario-data.js';
+import { compareWithCleanRun } from '../support/fault-checker.js';
 import { StackDriver } from '../support/stack-driver.js';
 
 describe('poison and oversized records (real stack)', () => {
@@ -111,4 +112,12 @@ describe('poison and oversized records (real stack)', () => {
     expect(snap!.prices?.some((p) => p.price === 2)).toBe(true);
     console.info(JSON.stringify({ scenario: 'poison-oversized-every-topic', topics: topics.length, deadLetters: dead.length, goodRecordsProcessedAfter: Object.fromEntries([...processed].map(([t, k]) => [t.replace(/^t[0-9a-f]+-/, ''), k])), ready: driver.processor!.notReadyReason() === null, processExited: false }));
   }, 120_000);
+
+  it('the state equals a clean run of the same input records', async () => {
+    await driver.quiesce();
+    const clean = await compareWithCleanRun(driver.config, catalog);
+    console.info(JSON.stringify({ scenario: 'poison-records-vs-clean-run', keys: clean.keys, differing: clean.differing.length, records: clean.records }));
+    expect(clean.differing).toEqual([]);
+    expect(clean.keys).toBeGreaterThan(catalog.length);
+  }, 240000);
 });

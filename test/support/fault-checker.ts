@@ -102,42 +102,9 @@ export class FaultChecker {
       .map((s) => s.seriesId);
   }
 
-  /**
-   * The clean run: every record of this run's sales topic (duplicates written by retried sends
-   * included: the same input) copied, partition by partition in offset order, into fresh topics
-   * and a fresh Redis prefix, forecast by a processor that meets no fault; then both Redis
-   * states compared key by key (prefix stripped). Returns the keys compared and those differing.
-   */
-  async compareWithCleanRun(): Promise<{ keys: number; differing: string[]; records: number }> {
-    const tag = `t${randomBytes(4).toString('hex')}`;
-    const c = this.config;
-    const twinConfig: Config = {
-      ...c,
-      topicSales: `${tag}-sales`,
-      topicPromotions: `${tag}-promotions`,
-      topicWeather: `${tag}-weather`,
-      topicPrices: `${tag}-prices`,
-      topicCatalog: `${tag}-catalog`,
-      topicForecasts: `${tag}-forecast-updated`,
-      topicAlerts: `${tag}-alerts`,
-      topicDeadLetter: `${tag}-dead-letter`,
-      groupId: `${tag}-group`,
-      redisPrefix: tag,
-    };
-    const twin = await FaultChecker.create(twinConfig, this.catalog);
-    const records = await copyTopic(this.kafka, c.topicSales, twinConfig.topicSales, twin.acked);
-    const proc = await startChildProcessor(twinConfig);
-    try {
-      const lost = await twin.waitCovered(180_000);
-      if (lost.length > 0) throw new Error(`clean run: ${lost.length} sales never forecast:\n${proc.log().slice(-2_000)}`);
-    } finally {
-      proc.child.kill('SIGTERM');
-      await new Promise((r) => (proc.child.exitCode !== null ? r(null) : proc.child.once('exit', r)));
-      await twin.close();
-    }
-    const [mine, clean] = await Promise.all([stateDump(c), stateDump(twinConfig)]);
-    const keys = [...new Set([...mine.keys(), ...clean.keys()])].sort();
-    return { keys: keys.length, differing: keys.filter((k) => mine.get(k) !== clean.get(k)), records };
+  /** The clean run of this scenario's input (see compareWithCleanRun below). */
+  compareWithCleanRun(): Promise<CleanRunComparison> {
+    return compareWithCleanRun(this.config, this.catalog, this.kafka);
   }
 
   async close(): Promise<void> {
@@ -154,7 +121,95 @@ async function stateDump(c: Config): Promise<Map<string, string>> {
   return new Map(Object.entries(dump).map(([k, v]) => [k.slice(c.redisPrefix.length), JSON.stringify(v)]));
 }
 
-/** Copy a topic's records (up to its current end) into another, same partitions, same order. */
+export interface CleanRunComparison {
+  /** Keys compared (the union of both prefixes, prefix stripped). */
+  keys: number;
+  differing: string[];
+  /** Input records replayed into the clean run. */
+  records: number;
+}
+
+/**
+ * The clean run: every record of the run's five input topics (duplicates written by retried
+ * sends included: the same input), copied partition by partition in offset order into fresh
+ * topics, with the same catalog in a fresh Redis prefix, processed by a `forecast-stream run`
+ * that meets no fault until its group has committed every record and no forecast arrived for
+ * 1.5 s;
+ * then both Redis states compared key by key.
+ */
+export async function compareWithCleanRun(c: Config, catalog: SeriesInfo[], kafka: Kafka = testKafka(c)): Promise<CleanRunComparison> {
+  const tag = `t${randomBytes(4).toString('hex')}`;
+  const twinConfig: Config = {
+    ...c,
+    topicSales: `${tag}-sales`,
+    topicPromotions: `${tag}-promotions`,
+    topicWeather: `${tag}-weather`,
+    topicPrices: `${tag}-prices`,
+    topicCatalog: `${tag}-catalog`,
+    topicForecasts: `${tag}-forecast-updated`,
+    topicAlerts: `${tag}-alerts`,
+    topicDeadLetter: `${tag}-dead-letter`,
+    groupId: `${tag}-group`,
+    redisPrefix: tag,
+  };
+  const twin = await FaultChecker.create(twinConfig, catalog);
+  const pairs: Array<[string, string]> = [
+    [c.topicSales, twinConfig.topicSales],
+    [c.topicPromotions, twinConfig.topicPromotions],
+    [c.topicWeather, twinConfig.topicWeather],
+    [c.topicPrices, twinConfig.topicPrices],
+    [c.topicCatalog, twinConfig.topicCatalog],
+  ];
+  let records = 0;
+  for (const [from, to] of pairs) records += await copyTopic(kafka, from, to, from === c.topicSales ? twin.acked : []);
+  const proc = await startChildProcessor(twinConfig);
+  try {
+    // every record committed means every record applied (or dead-lettered) and its forecasts
+    // published: records are committed only after that
+    await waitCommitted(kafka, twinConfig.groupId, pairs.map((p) => p[1]), 180_000).catch((err: Error) => {
+      throw new Error(`${err.message}:\n${proc.log().slice(-2_000)}`);
+    });
+    // the last forecasts of the other topics' records: quiet for 1.5 s
+    for (let last = -1; last !== twin.forecasts; ) {
+      last = twin.forecasts;
+      await sleep(1_500);
+    }
+  } finally {
+    proc.child.kill('SIGTERM');
+    await new Promise((r) => (proc.child.exitCode !== null ? r(null) : proc.child.once('exit', r)));
+    await twin.close();
+  }
+  const [mine, clean] = await Promise.all([stateDump(c), stateDump(twinConfig)]);
+  const keys = [...new Set([...mine.keys(), ...clean.keys()])].sort();
+  return { keys: keys.length, differing: keys.filter((k) => mine.get(k) !== clean.get(k)), records };
+}
+
+/** Until the group has committed every record of these topics (or the timeout: an error). */
+async function waitCommitted(kafka: Kafka, groupId: string, topics: string[], timeoutMs: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      let behind = 0;
+      for (const t of topics) {
+        const ends = await admin.fetchTopicOffsets(t);
+        const [done] = await admin.fetchOffsets({ groupId, topics: [t] });
+        for (const e of ends) {
+          const at = Number(done?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
+          behind += Math.max(0, Number(e.high) - Math.max(at, Number(e.low)));
+        }
+      }
+      if (behind === 0) return;
+      if (Date.now() > end) throw new Error(`clean run: ${behind} input records still uncommitted after ${timeoutMs} ms`);
+      await sleep(250);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Copy a topic's records (up to its current end) into another, same partitions, same order; sales also into `acked`. */
 async function copyTopic(kafka: Kafka, from: string, to: string, acked: AckedSale[]): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();

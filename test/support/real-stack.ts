@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisConnection } from '../../src/state/redis-connection.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig, type Config, type ConfigInput } from '../../src/ops/config.js';
 
@@ -39,7 +40,7 @@ export function testKafka(c: Config): Kafka {
 }
 
 export async function testRedis(c: Config): Promise<Redis> {
-  const r = new Redis(c.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const r = redisConnection(c, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await r.connect();
   return r;
 }

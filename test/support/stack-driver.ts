@@ -5,6 +5,7 @@ import { RegistrySchemaCodec, parseSchema } from '../../src/core/schema-codec.js
 import { loadSchema, valueSubject } from '../../src/core/schemas.js';
 import { Processor } from '../../src/main/processor.js';
 import type { Config, ConfigInput } from '../../src/ops/config.js';
+import type { Logger } from '../../src/ops/logger.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { InputProducer, inputTopics, type InputRecord } from '../../src/tools/input-producer.js';
 import { deleteTopicsWith, setupTopicsWith } from '../../src/tools/setup-topics.js';
@@ -52,18 +53,19 @@ export class StackDriver implements PipelineDriver {
   }
 
   /** Start (or restart) an in-process processor on this driver's topics. */
-  async startProcessor(): Promise<Processor> {
-    this.processor = new Processor({ config: this.config, log: pino({ level: process.env.FS_TEST_LOG ?? 'error' }) });
+  async startProcessor(log: Logger = pino({ level: process.env.FS_TEST_LOG ?? 'error' })): Promise<Processor> {
+    this.processor = new Processor({ config: this.config, log });
     await this.processor.start();
     return this.processor;
   }
 
-  async loadCatalog(series: SeriesInfo[]): Promise<void> {
+  /** Put the catalog in Redis; starts the processor (with `log` if given) or makes it reload. */
+  async loadCatalog(series: SeriesInfo[], log?: Logger): Promise<void> {
     const { storeFor } = await import('../../src/cli/cli-context.js');
     const store = await storeFor(this.config);
     await store.putCatalog(series);
     await store.close();
-    if (!this.processor) await this.startProcessor();
+    if (!this.processor) await this.startProcessor(log);
     else await this.processor.reloadCatalog();
   }
 
