@@ -6,7 +6,6 @@
  * run's (the same input records replayed into fresh topics and a fresh prefix by a processor
  * that meets no fault); duplicate forecasts counted; `/readyz` sampled through the fault.
  */
-import { randomBytes } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
 import { loadSchema } from '../../src/core/schemas.js';
@@ -15,7 +14,7 @@ import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import type { SeriesInfo } from '../../src/state/state-types.js';
 import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { startChildProcessor } from './child-processor.js';
-import { testKafka, testRedis } from './real-stack.js';
+import { privateNames, testKafka, testRedis } from './real-stack.js';
 
 const WEEK_MS = 7 * 86_400_000;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -138,20 +137,7 @@ export interface CleanRunComparison {
  * then both Redis states compared key by key.
  */
 export async function compareWithCleanRun(c: Config, catalog: SeriesInfo[], kafka: Kafka = testKafka(c)): Promise<CleanRunComparison> {
-  const tag = `t${randomBytes(4).toString('hex')}`;
-  const twinConfig: Config = {
-    ...c,
-    topicSales: `${tag}-sales`,
-    topicPromotions: `${tag}-promotions`,
-    topicWeather: `${tag}-weather`,
-    topicPrices: `${tag}-prices`,
-    topicCatalog: `${tag}-catalog`,
-    topicForecasts: `${tag}-forecast-updated`,
-    topicAlerts: `${tag}-alerts`,
-    topicDeadLetter: `${tag}-dead-letter`,
-    groupId: `${tag}-group`,
-    redisPrefix: tag,
-  };
+  const twinConfig: Config = { ...c, ...privateNames() };
   const twin = await FaultChecker.create(twinConfig, catalog);
   const pairs: Array<[string, string]> = [
     [c.topicSales, twinConfig.topicSales],

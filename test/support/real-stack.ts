@@ -10,21 +10,11 @@ import { loadConfig, type Config, type ConfigInput } from '../../src/ops/config.
  * Each test gets its own topic names, group and Redis prefix so tests never share state.
  */
 export function testConfig(overrides: ConfigInput = {}): Config {
-  const tag = `t${randomBytes(4).toString('hex')}`;
   return loadConfig({
     overrides: {
-      topicSales: `${tag}-sales`,
-      topicPromotions: `${tag}-promotions`,
-      topicWeather: `${tag}-weather`,
-      topicPrices: `${tag}-prices`,
-      topicCatalog: `${tag}-catalog`,
-      topicForecasts: `${tag}-forecast-updated`,
-      topicAlerts: `${tag}-alerts`,
-      topicDeadLetter: `${tag}-dead-letter`,
+      ...privateNames(),
       inputPartitions: 3,
       outputPartitions: 3,
-      groupId: `${tag}-group`,
-      redisPrefix: tag,
       metricsPort: 0,
       logLevel: 'warn',
       batchMaxDelayMs: 5,
@@ -33,6 +23,23 @@ export function testConfig(overrides: ConfigInput = {}): Config {
       ...overrides,
     },
   });
+}
+
+/** Fresh topic names, consumer group and Redis prefix, shared with no other test or run. */
+export function privateNames() {
+  const tag = `t${randomBytes(4).toString('hex')}`;
+  return {
+    topicSales: `${tag}-sales`,
+    topicPromotions: `${tag}-promotions`,
+    topicWeather: `${tag}-weather`,
+    topicPrices: `${tag}-prices`,
+    topicCatalog: `${tag}-catalog`,
+    topicForecasts: `${tag}-forecast-updated`,
+    topicAlerts: `${tag}-alerts`,
+    topicDeadLetter: `${tag}-dead-letter`,
+    groupId: `${tag}-group`,
+    redisPrefix: tag,
+  };
 }
 
 export function testKafka(c: Config): Kafka {
