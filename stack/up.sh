@@ -5,7 +5,11 @@
 # running are left alone. Waits until each one answers; exits non-zero, naming the
 # server and its log, if one does not.
 #
-# Environment (defaults): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
+# Kafka also listens on KAFKA_SECURE_PORT (9094) with SASL SCRAM-SHA-512 over TLS: a CA,
+# the broker's certificate and the SCRAM user's password are generated once into
+# $STACK_DIR/secure/ (KAFKA_SECURE_PORT=0: no secured listener).
+#
+# Environment (defaults): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_SECURE_PORT (9094),
 # REGISTRY_PORT (8081), REDIS_PORT (6379), STACK_DIR (<repo>/.stack),
 # STACK_START_TIMEOUT (90 s per server), KAFKA_HEAP_OPTS, REGISTRY_HEAP_OPTS.
 set -euo pipefail
@@ -119,14 +123,54 @@ kafka_java() { # extra args...
     -cp "$KAFKA_CP" "$@"
 }
 
+SECURE_DIR="$STACK_DIR/secure"
+# A private CA, the broker's certificate (localhost, 127.0.0.1) in a PKCS12 keystore, and
+# the SCRAM user's password: made once, kept (clients keep trusting ca.crt across restarts);
+# remade when a file is missing or the certificate expires within a day.
+ensure_secure_material() {
+  local d="$SECURE_DIR" log="$LOG_DIR/secure-material.log"
+  if [[ -s $d/ca.crt && -s $d/broker.p12 && -s $d/keystore-password && -s $d/kafka-password ]] &&
+    openssl x509 -checkend 86400 -noout -in "$d/broker.crt" >/dev/null 2>&1; then
+    return 0
+  fi
+  command -v openssl >/dev/null || { stack_err "openssl is not on PATH (needed once, for the secured Kafka listener; KAFKA_SECURE_PORT=0 skips it)"; exit 1; }
+  rm -rf "$d"
+  mkdir -p "$d"
+  chmod 700 "$d"
+  (
+    cd "$d"
+    set -e
+    openssl rand -hex 16 >keystore-password
+    [[ -s kafka-password ]] || openssl rand -hex 16 >kafka-password
+    openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=forecast-stream local stack CA" -keyout ca.key -out ca.crt
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout broker.key -out broker.csr
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
+    openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 -extfile san.ext -out broker.crt
+    openssl pkcs12 -export -in broker.crt -inkey broker.key -certfile ca.crt -name broker \
+      -passout "pass:$(cat keystore-password)" -out broker.p12
+    chmod 600 ./*
+  ) >"$log" 2>&1 || { tail -n 20 "$log" >&2; stack_err "kafka: could not make the TLS material for the secured listener (log: $log)"; exit 1; }
+  stack_say "kafka: generated a CA and the broker certificate for the SASL_SSL listener in $d"
+}
+
 start_kafka() {
   check_port_free kafka "$KAFKA_PORT"
   check_port_free kafka "$KAFKA_CONTROLLER_PORT"
-  local dir="$STACK_DIR/kafka" conf
+  local dir="$STACK_DIR/kafka" conf secure_listener=""
   mkdir -p "$dir/data"
   conf="$dir/server.properties"
+  if [[ $KAFKA_SECURE_PORT != 0 ]]; then
+    check_port_free kafka "$KAFKA_SECURE_PORT"
+    ensure_secure_material
+    secure_listener=",SASL_SSL://127.0.0.1:$KAFKA_SECURE_PORT"
+  fi
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@SECURE_LISTENER@|$secure_listener|g" \
     -e "s|@DATA_DIR@|$dir/data|g" "$STACK_SRC/kafka/server.properties" >"$conf"
+  if [[ -n $secure_listener ]]; then
+    sed -e "s|@SECURE_DIR@|$SECURE_DIR|g" -e "s|@KEYSTORE_PASSWORD@|$(cat "$SECURE_DIR/keystore-password")|g" \
+      "$STACK_SRC/kafka/secure.properties" >>"$conf"
+  fi
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     local id flog="$LOG_DIR/kafka-format.log"
     if ! id="$(kafka_java -Xmx128m kafka.tools.StorageTool random-uuid 2>"$flog")" || [[ -z "$id" ]]; then
@@ -164,11 +208,37 @@ wait_kafka() {
       -Dlog4j2.configurationFile="$STACK_SRC/kafka/log4j2.properties" -cp "$KAFKA_CP" \
       org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
       2>/dev/null || true)"
-    [[ "$out" == *"isFenced: false"* ]] && return 0
+    [[ "$out" == *"isFenced: false"* ]] && break
     stack_alive kafka || fail_start kafka "exited during startup"
     ((SECONDS < deadline)) || fail_start kafka "did not answer an ApiVersions request within ${START_TIMEOUT}s"
     sleep 1
   done
+  [[ $KAFKA_SECURE_PORT == 0 ]] || secure_kafka_user
+}
+
+# The SCRAM-SHA-512 user of the secured listener (idempotent: re-setting the same password),
+# then a round trip through that listener as that user, so "up" means it works.
+secure_kafka_user() {
+  local log="$LOG_DIR/kafka-secure.log" client="$SECURE_DIR/client.properties"
+  if ! kafka_java -Xmx128m kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter \
+    --add-config "SCRAM-SHA-512=[password=$(cat "$SECURE_DIR/kafka-password")]" \
+    --entity-type users --entity-name "$KAFKA_SASL_USERNAME" >"$log" 2>&1; then
+    fail_start kafka "could not create the SCRAM user $KAFKA_SASL_USERNAME (log: $log)"
+  fi
+  cat >"$client" <<PROPS
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_SASL_USERNAME" password="$(cat "$SECURE_DIR/kafka-password")";
+ssl.truststore.type=PEM
+ssl.truststore.location=$SECURE_DIR/ca.crt
+PROPS
+  chmod 600 "$client"
+  local out
+  out="$(timeout 30 "$JAVA" -Xmx128m "${JVM_COMMON[@]}" \
+    -Dlog4j2.configurationFile="$STACK_SRC/kafka/log4j2.properties" -cp "$KAFKA_CP" \
+    org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "127.0.0.1:$KAFKA_SECURE_PORT" \
+    --command-config "$client" 2>>"$log" || true)"
+  [[ "$out" == *"isFenced: false"* ]] || fail_start kafka "the SASL_SSL listener on $KAFKA_SECURE_PORT did not answer as $KAFKA_SASL_USERNAME (log: $log)"
 }
 
 REGISTRY_PATH=/apis/ccompat/v7
@@ -251,7 +321,8 @@ needs() { local s; for s in "${to_start[@]}"; do [[ "$s" == "$1" ]] && return 0;
 # fail fast, before any download, when a port is taken by something else
 for s in "${to_start[@]}"; do
   case "$s" in
-    kafka) check_port_free kafka "$KAFKA_PORT"; check_port_free kafka "$KAFKA_CONTROLLER_PORT" ;;
+    kafka) check_port_free kafka "$KAFKA_PORT"; check_port_free kafka "$KAFKA_CONTROLLER_PORT"
+      [[ $KAFKA_SECURE_PORT == 0 ]] || check_port_free kafka "$KAFKA_SECURE_PORT" ;;
     *) check_port_free "$s" "$(stack_port "$s")" ;;
   esac
 done
@@ -268,4 +339,6 @@ for s in "${to_start[@]}"; do
   "wait_$s"
   stack_say "$s up (pid $(stack_pid "$s"), port $(stack_port "$s"))"
 done
-stack_say "ready in $((SECONDS - t0))s: KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT$REGISTRY_PATH REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+secure_note=""
+[[ $KAFKA_SECURE_PORT == 0 ]] || secure_note=" KAFKA_SECURE_BROKERS=127.0.0.1:$KAFKA_SECURE_PORT (SASL_SSL)"
+stack_say "ready in $((SECONDS - t0))s: KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT$secure_note SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT$REGISTRY_PATH REDIS_URL=redis://127.0.0.1:$REDIS_PORT"

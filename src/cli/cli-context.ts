@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { ForecastError } from '../core/errors.js';
+import { kafkaConnection } from '../core/kafka-connection.js';
 import { RegistrySchemaCodec } from '../core/schema-codec.js';
 import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import { loadConfig, type Config, type ConfigInput } from '../ops/config.js';
@@ -27,11 +28,11 @@ export function loggerFor(c: Config): Logger {
 }
 
 export function kafkaFor(c: Config, clientSuffix: string): Kafka {
-  return new Kafka({ clientId: `${c.kafkaClientId}-${clientSuffix}`, brokers: c.kafkaBrokers, logLevel: logLevel.ERROR });
+  return new Kafka({ clientId: `${c.kafkaClientId}-${clientSuffix}`, ...kafkaConnection(c), logLevel: logLevel.ERROR });
 }
 
 export function codecFor(c: Config): RegistrySchemaCodec {
-  return new RegistrySchemaCodec(c.schemaRegistryUrl);
+  return RegistrySchemaCodec.fromSettings(c);
 }
 
 export async function storeFor(c: Config): Promise<RedisStateStore> {

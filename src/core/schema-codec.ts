@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { ForecastError } from './errors.js';
@@ -26,15 +27,49 @@ export function parseSchema(schema: object): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema);
 }
 
+/** The settings that say how to reach the registry (a slice of Config). */
+export interface RegistryConnectionSettings {
+  schemaRegistryUrl: string;
+  schemaRegistryUsername: string;
+  schemaRegistryPassword: string;
+  schemaRegistryPasswordFile: string;
+}
+
 export class RegistrySchemaCodec implements SchemaCodec {
   readonly #registry: SchemaRegistry;
   readonly #host: string;
   readonly #writers = new Map<number, Promise<avro.Type>>();
   readonly #resolvers = new WeakMap<avro.Type, Map<number, avro.Resolver>>();
 
-  constructor(host: string) {
-    this.#host = host.replace(/\/$/, '');
-    this.#registry = new SchemaRegistry({ host: this.#host, clientId: 'forecast-stream' });
+  readonly #headers: Record<string, string>;
+
+  /**
+   * host: the Confluent-compatible API base. auth: HTTP basic credentials (Confluent's
+   * basic.auth.user.info); a `user:password@` in host is taken as auth too and removed from
+   * the URL (fetch refuses URLs with credentials, and the URL is printed in errors).
+   */
+  constructor(host: string, auth?: { username: string; password: string }) {
+    const u = new URL(host);
+    if (u.username && !auth) auth = { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    u.username = '';
+    u.password = '';
+    this.#host = u.toString().replace(/\/$/, '');
+    this.#headers = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } : {};
+    this.#registry = new SchemaRegistry({ host: this.#host, clientId: 'forecast-stream', ...(auth ? { auth } : {}) });
+  }
+
+  /** The codec for a configuration: FS_SCHEMA_REGISTRY_URL with FS_SCHEMA_REGISTRY_USERNAME and the password (its _FILE wins). */
+  static fromSettings(s: RegistryConnectionSettings): RegistrySchemaCodec {
+    if (!s.schemaRegistryUsername) return RegistrySchemaCodec.fromSettings(s);
+    let password = s.schemaRegistryPassword;
+    if (s.schemaRegistryPasswordFile) {
+      try {
+        password = readFileSync(s.schemaRegistryPasswordFile, 'utf8').trim();
+      } catch (cause) {
+        throw new ForecastError('CONFIG_INVALID', `FS_SCHEMA_REGISTRY_PASSWORD_FILE: cannot read ${s.schemaRegistryPasswordFile} (${(cause as Error).message}); mount the Secret there or unset it`, { field: 'schemaRegistryPasswordFile', cause });
+      }
+    }
+    return new RegistrySchemaCodec(s.schemaRegistryUrl, { username: s.schemaRegistryUsername, password });
   }
 
   async encoder(subject: string, schema: object): Promise<(value: unknown) => Buffer> {
@@ -43,7 +78,9 @@ export class RegistrySchemaCodec implements SchemaCodec {
     try {
       ({ id } = await this.#registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }));
     } catch (cause) {
-      throw new ForecastError('PUBLISH_FAILED', `registering schema for subject ${subject} at ${redactUrl(this.#host)} failed: ${(cause as Error).message}`, {
+      const msg = (cause as Error).message;
+      const hint = /\b40[13]\b|unauthori[sz]ed|forbidden/i.test(msg) ? ' — the registry refused the credentials: check FS_SCHEMA_REGISTRY_USERNAME and the password (FS_SCHEMA_REGISTRY_PASSWORD_FILE)' : '';
+      throw new ForecastError('PUBLISH_FAILED', `registering schema for subject ${subject} at ${redactUrl(this.#host)} failed: ${msg}${hint}`, {
         retriable: true,
         cause,
       });
@@ -87,7 +124,7 @@ export class RegistrySchemaCodec implements SchemaCodec {
     const res = await fetch(`${this.#host}/config/${encodeURIComponent(subject)}`, {
       signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
       method: 'PUT',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      headers: { ...this.#headers, 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: JSON.stringify({ compatibility: level }),
     });
     if (!res.ok) throw new ForecastError('PUBLISH_FAILED', `setting compatibility of ${subject} failed: HTTP ${res.status} ${await res.text()}`);
@@ -105,11 +142,14 @@ export class RegistrySchemaCodec implements SchemaCodec {
   }
 
   async #fetchWriter(id: number): Promise<avro.Type> {
-    const res = await fetch(`${this.#host}/schemas/ids/${id}`, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).catch((cause: unknown) => {
+    const res = await fetch(`${this.#host}/schemas/ids/${id}`, { headers: this.#headers, signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).catch((cause: unknown) => {
       throw new ForecastError('DECODE_FAILED', `schema registry ${redactUrl(this.#host)} unreachable: ${(cause as Error).message}`, { retriable: true, cause });
     });
     if (res.status === 404) {
       throw new ForecastError('DECODE_FAILED', `unknown schema id ${id}: not in the registry; produce with a schema registered in ${redactUrl(this.#host)}`, { field: 'schemaId' });
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new ForecastError('DECODE_FAILED', `schema registry ${this.#host} refused the credentials (HTTP ${res.status}) looking up schema id ${id}: check FS_SCHEMA_REGISTRY_USERNAME and the password (FS_SCHEMA_REGISTRY_PASSWORD_FILE)`, { retriable: true });
     }
     if (!res.ok) {
       throw new ForecastError('DECODE_FAILED', `schema registry answered HTTP ${res.status} for schema id ${id}`, { retriable: true });

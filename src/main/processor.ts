@@ -4,6 +4,7 @@ import { Kafka, logLevel as kafkaLogLevel, type Consumer, type Producer } from '
 import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batcher.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ForecastError } from '../core/errors.js';
+import { isKafkaAuthFailure, kafkaAuthError, kafkaConnection } from '../core/kafka-connection.js';
 import { RegistrySchemaCodec, type SchemaCodec } from '../core/schema-codec.js';
 import { loadSchema, valueSubject } from '../core/schemas.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
@@ -152,13 +153,19 @@ export class Processor {
     this.#state = 'starting';
     this.#kafka = new Kafka({
       clientId: c.kafkaClientId,
-      brokers: c.kafkaBrokers,
+      ...kafkaConnection(c),
       logLevel: kafkaLogLevel.WARN,
       logCreator: () => (entry) => this.#log.warn({ kafka: entry.namespace, ...entry.log }, String(entry.log.message)),
     });
     // idempotent producer: a retried send cannot duplicate a forecast on the broker
     this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await unavailable(this.#producer.connect(), 'KAFKA_UNAVAILABLE', `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS)`);
+    await unavailable(
+      this.#producer.connect().catch((err: unknown) => {
+        throw isKafkaAuthFailure(err) ? kafkaAuthError(c, err) : err;
+      }),
+      'KAFKA_UNAVAILABLE',
+      `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS, over ${c.kafkaSecurityProtocol})`,
+    );
 
     // commandTimeout: a Redis that hangs (no reply) fails commands like one that is down, instead of stalling for ever
     this.#redis = redisConnection(c, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true, commandTimeout: 10_000 });
@@ -192,7 +199,7 @@ export class Processor {
     this.#catalogTimer = setInterval(() => void this.reloadCatalog().catch((err: Error) => this.#log.warn({ err }, 'catalog reload failed')), 15_000);
     this.#catalogTimer.unref();
 
-    this.#codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    this.#codec = RegistrySchemaCodec.fromSettings(c);
     const forecastEncoder = await unavailable(
       this.#codec.encoder(valueSubject(c.topicForecasts), loadSchema('forecast-updated')),
       'REGISTRY_UNAVAILABLE',

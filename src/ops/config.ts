@@ -17,6 +17,18 @@ export const configSchema = z
   .object({
     /** FS_KAFKA_BROKERS (or KAFKA_BROKERS): comma-separated host:port list. */
     kafkaBrokers: csv.default(['127.0.0.1:9092']),
+    /** FS_KAFKA_SECURITY_PROTOCOL: plaintext | ssl | sasl_plaintext | sasl_ssl (librdkafka's names); SASL needs FS_KAFKA_SASL_USERNAME and a password. */
+    kafkaSecurityProtocol: z.enum(['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl']).default('plaintext'),
+    /** FS_KAFKA_SASL_MECHANISM: scram-sha-512 | scram-sha-256 | plain. */
+    kafkaSaslMechanism: z.enum(['scram-sha-512', 'scram-sha-256', 'plain']).default('scram-sha-512'),
+    /** FS_KAFKA_SASL_USERNAME */
+    kafkaSaslUsername: z.string().default(''),
+    /** FS_KAFKA_SASL_PASSWORD: prefer FS_KAFKA_SASL_PASSWORD_FILE; never logged nor shown in /status. */
+    kafkaSaslPassword: z.string().default(''),
+    /** FS_KAFKA_SASL_PASSWORD_FILE: file holding the SASL password (a mounted Secret); wins over FS_KAFKA_SASL_PASSWORD. */
+    kafkaSaslPasswordFile: z.string().default(''),
+    /** FS_KAFKA_TLS_CA_FILE: PEM CA bundle that signed the brokers' certificates (ssl, sasl_ssl); '' = the system's CAs. */
+    kafkaTlsCaFile: z.string().default(''),
     /** FS_KAFKA_CLIENT_ID */
     kafkaClientId: z.string().min(1).default('forecast-stream'),
     /** FS_GROUP_ID: the consumer group over the input topics (sales, prices, promotions, weather, catalog). */
@@ -43,6 +55,12 @@ export const configSchema = z
     outputPartitions: int(1, 1024).default(6),
     /** FS_SCHEMA_REGISTRY_URL (or SCHEMA_REGISTRY_URL): Confluent-compatible API base. */
     schemaRegistryUrl: z.string().url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+    /** FS_SCHEMA_REGISTRY_USERNAME: HTTP basic auth user for the registry (Confluent's basic.auth.user.info); a user:password@ in the URL works too. */
+    schemaRegistryUsername: z.string().default(''),
+    /** FS_SCHEMA_REGISTRY_PASSWORD: prefer FS_SCHEMA_REGISTRY_PASSWORD_FILE; never logged nor shown in /status. */
+    schemaRegistryPassword: z.string().default(''),
+    /** FS_SCHEMA_REGISTRY_PASSWORD_FILE: file holding the registry password (a mounted Secret); wins over FS_SCHEMA_REGISTRY_PASSWORD. */
+    schemaRegistryPasswordFile: z.string().default(''),
     /** FS_REDIS_URL (or REDIS_URL) */
     redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
     /** FS_REDIS_PREFIX: first segment of every key (one module builds them all). */
@@ -134,6 +152,18 @@ export const configSchema = z
     if (c.batchCapacity < c.batchMaxSize) {
       ctx.addIssue({ code: 'custom', path: ['batchCapacity'], message: `batchCapacity (${c.batchCapacity}) must be >= batchMaxSize (${c.batchMaxSize})` });
     }
+    if (c.kafkaSecurityProtocol.startsWith('sasl_')) {
+      if (!c.kafkaSaslUsername) ctx.addIssue({ code: 'custom', path: ['kafkaSaslUsername'], message: `kafkaSecurityProtocol=${c.kafkaSecurityProtocol} needs a SASL user: set FS_KAFKA_SASL_USERNAME` });
+      if (!c.kafkaSaslPassword && !c.kafkaSaslPasswordFile) ctx.addIssue({ code: 'custom', path: ['kafkaSaslPasswordFile'], message: `kafkaSecurityProtocol=${c.kafkaSecurityProtocol} needs a SASL password: set FS_KAFKA_SASL_PASSWORD_FILE (a mounted Secret) or FS_KAFKA_SASL_PASSWORD` });
+    } else if (c.kafkaSaslUsername || c.kafkaSaslPassword || c.kafkaSaslPasswordFile) {
+      ctx.addIssue({ code: 'custom', path: ['kafkaSecurityProtocol'], message: `SASL credentials are set but kafkaSecurityProtocol is ${c.kafkaSecurityProtocol}: set FS_KAFKA_SECURITY_PROTOCOL=sasl_ssl (or sasl_plaintext)` });
+    }
+    if (c.kafkaTlsCaFile && !['ssl', 'sasl_ssl'].includes(c.kafkaSecurityProtocol)) {
+      ctx.addIssue({ code: 'custom', path: ['kafkaTlsCaFile'], message: `FS_KAFKA_TLS_CA_FILE is set but kafkaSecurityProtocol is ${c.kafkaSecurityProtocol}: set FS_KAFKA_SECURITY_PROTOCOL=ssl or sasl_ssl` });
+    }
+    if ((c.schemaRegistryPassword || c.schemaRegistryPasswordFile) && !c.schemaRegistryUsername) {
+      ctx.addIssue({ code: 'custom', path: ['schemaRegistryUsername'], message: 'a registry password is set without a user: set FS_SCHEMA_REGISTRY_USERNAME' });
+    }
     const topics = [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog, c.topicForecasts, c.topicAlerts, c.topicDeadLetter];
     if (new Set(topics).size !== topics.length) {
       ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the eight topic names (topicSales, topicPromotions, topicWeather, topicPrices, topicCatalog, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
@@ -146,6 +176,12 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Environment variable for each setting. */
 export const ENV_NAMES: Record<keyof Config, string[]> = {
   kafkaBrokers: ['FS_KAFKA_BROKERS', 'KAFKA_BROKERS'],
+  kafkaSecurityProtocol: ['FS_KAFKA_SECURITY_PROTOCOL'],
+  kafkaSaslMechanism: ['FS_KAFKA_SASL_MECHANISM'],
+  kafkaSaslUsername: ['FS_KAFKA_SASL_USERNAME'],
+  kafkaSaslPassword: ['FS_KAFKA_SASL_PASSWORD'],
+  kafkaSaslPasswordFile: ['FS_KAFKA_SASL_PASSWORD_FILE'],
+  kafkaTlsCaFile: ['FS_KAFKA_TLS_CA_FILE'],
   kafkaClientId: ['FS_KAFKA_CLIENT_ID'],
   groupId: ['FS_GROUP_ID'],
   topicSales: ['FS_TOPIC_SALES'],
@@ -159,6 +195,9 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   inputPartitions: ['FS_INPUT_PARTITIONS'],
   outputPartitions: ['FS_OUTPUT_PARTITIONS'],
   schemaRegistryUrl: ['FS_SCHEMA_REGISTRY_URL', 'SCHEMA_REGISTRY_URL'],
+  schemaRegistryUsername: ['FS_SCHEMA_REGISTRY_USERNAME'],
+  schemaRegistryPassword: ['FS_SCHEMA_REGISTRY_PASSWORD'],
+  schemaRegistryPasswordFile: ['FS_SCHEMA_REGISTRY_PASSWORD_FILE'],
   redisUrl: ['FS_REDIS_URL', 'REDIS_URL'],
   redisPrefix: ['FS_REDIS_PREFIX'],
   redisPasswordFile: ['FS_REDIS_PASSWORD_FILE'],

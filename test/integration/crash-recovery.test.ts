@@ -22,7 +22,7 @@ afterAll(() => {
 describe('crash recovery', () => {
   it('SIGKILL mid-stream, restart: every input is in state once, every series got a forecast after its last input', async () => {
     const kafka = testKafka(c);
-    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    const codec = RegistrySchemaCodec.fromSettings(c);
     await setupTopicsWith(kafka, codec, c);
 
     const catalog: SeriesInfo[] = [];

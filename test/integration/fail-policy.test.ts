@@ -19,7 +19,7 @@ describe("bad-input policy 'fail'", () => {
   it('a bad record makes forecast-stream run exit non-zero with its position and reason, committing nothing past it', async () => {
     const c = testConfig({ badInputPolicy: 'fail' });
     const kafka = testKafka(c);
-    await setupTopicsWith(kafka, new RegistrySchemaCodec(c.schemaRegistryUrl), c);
+    await setupTopicsWith(kafka, RegistrySchemaCodec.fromSettings(c), c);
     const proc = await startChildProcessor(c);
     children.push(proc.child);
     const producer = kafka.producer();

@@ -15,7 +15,7 @@ describe('refresh command', () => {
   it('re-forecasts every catalog series from state, with progress, and publishes one forecast each', async () => {
     const c = testConfig({ batchMaxSize: 256 });
     const kafka = testKafka(c);
-    await setupTopicsWith(kafka, new RegistrySchemaCodec(c.schemaRegistryUrl), c);
+    await setupTopicsWith(kafka, RegistrySchemaCodec.fromSettings(c), c);
     const store = await storeFor(c);
     const catalog = Array.from({ length: 1000 }, (_, i) => ({ seriesId: `F${i % 10}-${i}`, store: `F${i % 10}`, item: String(i), category: 'c', region: 'r' }));
     await store.putCatalog(catalog);

@@ -18,7 +18,7 @@ describe('replay of Walmart-format data through the whole pipeline', () => {
   it('the replay command loads the catalog and plays the CSVs; every series gets primary-model forecasts', async () => {
     const c = testConfig();
     const kafka = testKafka(c);
-    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    const codec = RegistrySchemaCodec.fromSettings(c);
     await setupTopicsWith(kafka, codec, c);
 
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'replay', '--dataset', 'walmart', '--data', MINI, '--to', '2010-06-30'], { env: envFor(c) });
@@ -66,7 +66,7 @@ describe('replay of Walmart-format data through the whole pipeline', () => {
   it('replay --dataset m5 plays the sample (daily totals, announced prices) and loads its catalog; a weekly model is refused with the fix', async () => {
     const c = testConfig({ modelName: 'm5-daily-gbm' });
     const kafka = testKafka(c);
-    const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+    const codec = RegistrySchemaCodec.fromSettings(c);
     await setupTopicsWith(kafka, codec, c);
     const run = promisify(execFile);
     const { stdout } = await run(process.execPath, [CLI, 'replay', '--dataset', 'm5', '--from', '2014-06-01', '--to', '2014-06-30'], { env: envFor(c) });

@@ -6,7 +6,7 @@ import { testConfig } from '../support/real-stack.js';
 const c = testConfig();
 
 describe('schema evolution through the real registry', () => {
-  const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+  const codec = RegistrySchemaCodec.fromSettings(c);
   const subject = `${c.topicSales}-value`;
   const v1 = loadSchema('sales') as { fields: object[] };
   const v2 = { ...v1, fields: [...v1.fields, { name: 'channel', type: ['null', 'string'], default: null }] };

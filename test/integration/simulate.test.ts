@@ -14,7 +14,7 @@ describe('simulate command', () => {
   it('loads the synthetic catalog and writes its history and live days into the input topics', async () => {
     const c = testConfig();
     const kafka = testKafka(c);
-    await setupTopicsWith(kafka, new RegistrySchemaCodec(c.schemaRegistryUrl), c);
+    await setupTopicsWith(kafka, RegistrySchemaCodec.fromSettings(c), c);
     const args = [CLI, 'simulate', '--stores', '2', '--items', '3', '--days', '5', '--history-weeks', '4', '--rate', '0'];
     const { stdout } = await promisify(execFile)(process.execPath, args, { env: envFor(c) });
     const [, history, live] = /sent (\d+) history and (\d+) live events for 6 series/.exec(stdout) ?? [];

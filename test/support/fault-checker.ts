@@ -44,7 +44,7 @@ export class FaultChecker {
     readonly catalog: SeriesInfo[],
   ) {
     this.kafka = testKafka(config);
-    this.codec = new RegistrySchemaCodec(config.schemaRegistryUrl);
+    this.codec = RegistrySchemaCodec.fromSettings(config);
   }
 
   /** Topics, schemas, the catalog in Redis, and the forecast reader running. */

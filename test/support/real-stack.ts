@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisConnection } from '../../src/state/redis-connection.js';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaConnection } from '../../src/core/kafka-connection.js';
 import { loadConfig, type Config, type ConfigInput } from '../../src/ops/config.js';
 
 /**
@@ -43,7 +44,7 @@ export function privateNames() {
 }
 
 export function testKafka(c: Config): Kafka {
-  return new Kafka({ clientId: 'forecast-stream-test', brokers: c.kafkaBrokers, logLevel: logLevel.NOTHING });
+  return new Kafka({ clientId: 'forecast-stream-test', ...kafkaConnection(c), logLevel: logLevel.NOTHING });
 }
 
 export async function testRedis(c: Config): Promise<Redis> {

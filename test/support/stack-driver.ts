@@ -26,7 +26,7 @@ export class StackDriver implements PipelineDriver {
 
   private constructor(overrides: ConfigInput) {
     this.config = testConfig(overrides);
-    this.codec = new RegistrySchemaCodec(this.config.schemaRegistryUrl);
+    this.codec = RegistrySchemaCodec.fromSettings(this.config);
     this.#kafka = testKafka(this.config);
   }
 

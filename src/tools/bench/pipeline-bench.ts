@@ -49,7 +49,7 @@ function* weeklyHistory(catalog: SeriesInfo[], weeks: number): Generator<InputRe
 }
 
 async function prepare(ctx: BenchContext, c: Config, catalog: SeriesInfo[]): Promise<{ codec: RegistrySchemaCodec; input: InputProducer; close: () => Promise<void> }> {
-  const codec = new RegistrySchemaCodec(c.schemaRegistryUrl);
+  const codec = RegistrySchemaCodec.fromSettings(c);
   await setupTopicsWith(ctx.kafka, codec, c);
   const store = await ctx.store(c);
   await store.putCatalog(catalog);
