@@ -60,7 +60,7 @@ export class RegistrySchemaCodec implements SchemaCodec {
 
   /** The codec for a configuration: FS_SCHEMA_REGISTRY_URL with FS_SCHEMA_REGISTRY_USERNAME and the password (its _FILE wins). */
   static fromSettings(s: RegistryConnectionSettings): RegistrySchemaCodec {
-    if (!s.schemaRegistryUsername) return RegistrySchemaCodec.fromSettings(s);
+    if (!s.schemaRegistryUsername) return new RegistrySchemaCodec(s.schemaRegistryUrl);
     let password = s.schemaRegistryPassword;
     if (s.schemaRegistryPasswordFile) {
       try {
