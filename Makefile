@@ -41,6 +41,7 @@ status:
 
 test: build
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-prometheus.sh
 	bash scripts/check-ops.sh
 	$(WITH_STACK) bash scripts/run-tests.sh all
 
@@ -49,6 +50,7 @@ test-unit: build
 
 test-integration: build
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-prometheus.sh
 	$(WITH_STACK) bash scripts/run-tests.sh integration
 
 test-py:

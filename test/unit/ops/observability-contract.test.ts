@@ -9,13 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { TypedEmitter } from '../../../src/core/typed-emitter.js';
 import { LagMonitor } from '../../../src/ops/lag-monitor.js';
 import { PipelineMetrics } from '../../../src/ops/metrics.js';
+import { alertRules, dashboardPanels, used, withVariables } from '../../support/observability-queries.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CHART = `${ROOT}helm/forecast-stream/files/`;
 const TARGET_LABELS = new Set(['namespace', 'pod', 'job', 'instance', 'container', 'service', 'endpoint']);
 
 /** name → labels it may carry (histograms: its _bucket/_sum/_count series, `le` on buckets). */
@@ -34,21 +33,9 @@ function exported(): Map<string, Set<string>> {
   return out;
 }
 
-/** Metric names and the labels an expression uses on them (by/without clauses and matchers). */
-function used(expr: string): { metrics: string[]; labels: string[] } {
-  const metrics = [...expr.matchAll(/\b(forecast_stream_[a-z0-9_]+)\b/g)].map((m) => m[1]!);
-  const labels: string[] = [];
-  for (const m of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) labels.push(...m[1]!.split(',').map((l) => l.trim()).filter(Boolean));
-  for (const m of expr.matchAll(/\{([^}]*)\}/g)) for (const part of m[1]!.split(',')) {
-    const l = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/.exec(part)?.[1];
-    if (l) labels.push(l);
-  }
-  return { metrics, labels };
-}
-
 function check(where: string, expr: string, known: Map<string, Set<string>>): string[] {
   const problems: string[] = [];
-  const u = used(expr.replace(/\$\{?[a-z_]+\}?/g, 'x'));
+  const u = used(withVariables(expr, 'x'));
   if (u.metrics.length === 0) problems.push(`${where}: queries no forecast_stream_* metric`);
   const labelsOf = new Set<string>(TARGET_LABELS);
   for (const m of u.metrics) {
@@ -62,8 +49,7 @@ function check(where: string, expr: string, known: Map<string, Set<string>>): st
 
 describe('alerts and dashboard query what the processor exports', () => {
   const known = exported();
-  const rules = parse(readFileSync(`${CHART}alerts.yaml`, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string; labels: Record<string, string>; annotations: Record<string, string> }> }> };
-  const alerts = rules.groups.flatMap((g) => g.rules);
+  const alerts = alertRules();
 
   it('every alert rule names exported metrics and their labels, has a severity and an existing runbook', () => {
     expect(alerts.length).toBeGreaterThanOrEqual(10);
@@ -87,11 +73,11 @@ describe('alerts and dashboard query what the processor exports', () => {
   });
 
   it('every dashboard query names exported metrics and their labels', () => {
-    const dash = JSON.parse(readFileSync(`${CHART}dashboard.json`, 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
-    const problems = dash.panels.flatMap((p) => p.targets.flatMap((t, i) => check(`${p.title} [${i}]`, t.expr, known)));
+    const panels = dashboardPanels();
+    const problems = panels.flatMap((p) => p.targets.flatMap((t, i) => check(`${p.title} [${i}]`, t.expr, known)));
     expect(problems).toEqual([]);
     // the panels the operations issue asks for
-    const titles = dash.panels.map((p) => p.title.toLowerCase()).join(' | ');
+    const titles = panels.map((p) => p.title.toLowerCase()).join(' | ');
     for (const w of ['lag', 'breaker', 'drift', 'fallback', 'dead letters', 'inference', 'forecasts']) expect(titles).toContain(w);
   });
 
