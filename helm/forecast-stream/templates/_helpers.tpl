@@ -42,6 +42,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "forecast-stream.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if and .Values.secretFiles.enabled (include "forecast-stream.secretName" .) }}
+- name: secret-files
+  mountPath: {{ .Values.secretFiles.mountPath }}
+  readOnly: true
+{{- end }}
+{{- if .Values.caBundle.configMap }}
+- name: ca-bundle
+  mountPath: {{ .Values.caBundle.mountPath }}
+  readOnly: true
+{{- end }}
 {{- if eq .Values.models.source "volume" }}
 - name: engines
   mountPath: {{ .Values.models.mountPath }}
@@ -52,6 +62,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "forecast-stream.volumes" -}}
 - name: tmp
   emptyDir: {}
+{{- if .Values.secretFiles.enabled }}
+{{- if not (include "forecast-stream.secretName" .) }}
+{{- fail "secretFiles.enabled needs existingSecret (or secret.create) to name the Secret to mount" }}
+{{- end }}
+- name: secret-files
+  secret:
+    secretName: {{ include "forecast-stream.secretName" . }}
+    defaultMode: 0400
+{{- end }}
+{{- if .Values.caBundle.configMap }}
+- name: ca-bundle
+  configMap:
+    name: {{ .Values.caBundle.configMap }}
+{{- end }}
 {{- if eq .Values.models.source "volume" }}
 {{- if not .Values.models.volume }}
 {{- fail "models.volume must name a volume source (e.g. persistentVolumeClaim: {claimName: ...}) when models.source is volume" }}
