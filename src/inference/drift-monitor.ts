@@ -43,12 +43,19 @@ export class DriftMonitor {
   #filled = 0;
   #baseline: number[] | null = null;
 
-  constructor(reference: DriftReference, window: number, threshold: number) {
+  /** baseline: a healthy window to compare the first one with (a new model version inherits the previous one's, so an abrupt shift at the switch is drift). */
+  constructor(reference: DriftReference, window: number, threshold: number, baseline: readonly number[] | null = null) {
     if (reference.edges.length !== reference.proportions.length + 1) throw new Error('drift reference: edges must be one longer than proportions');
     this.#ref = reference;
     this.#window = window;
     this.#threshold = threshold;
     this.#counts = new Int32Array(reference.proportions.length);
+    this.#baseline = baseline && baseline.length === reference.proportions.length ? [...baseline] : null;
+  }
+
+  /** The last window judged healthy (bin shares), or null before the first window. */
+  get baseline(): readonly number[] | null {
+    return this.#baseline;
   }
 
   /** Add normalised values (p50 / scale); returns a verdict each time a window fills. */

@@ -8,6 +8,7 @@ import { floatsPerSeries } from './features/feature-family.js';
 import type { Forecast, ForecastSource, PrimaryModel } from './forecast.js';
 import type { InferenceEvents, ModelGuard } from './model-guard.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
+import { servingOne, type ServedGroup, type ServingModels } from './serving-models.js';
 import { applyStatistical } from './statistical/statistical-component.js';
 
 const DAY_MS = 86_400_000;
@@ -38,7 +39,10 @@ export interface FallbackModel {
 export interface ForecasterOptions {
   store: StateStore;
   catalog: Catalog;
-  guard: ModelGuard;
+  /** The one version served when `models` is not given. */
+  guard?: ModelGuard;
+  /** Which version serves which series (the model lifecycle: live, canary, shadow). */
+  models?: ServingModels;
   fallback: FallbackModel;
   bucketSize: BucketSize;
   clock: Clock;
@@ -52,10 +56,14 @@ export interface ForecasterOptions {
  */
 export class Forecaster {
   readonly #o: ForecasterOptions;
+  readonly #models: ServingModels;
   /** Newest sales bucket of any series forecast so far: the data's "today" (a replay's too). */
   #newestSales: number | null = null;
   constructor(options: ForecasterOptions) {
     this.#o = options;
+    const models = options.models ?? (options.guard ? servingOne(options.guard) : null);
+    if (!models) throw new Error('Forecaster needs a guard or the serving models');
+    this.#models = models;
   }
 
   /**
@@ -89,7 +97,7 @@ export class Forecaster {
 
   /** The primary model the forecasts come from (its inputs, horizons, name and version). */
   get model(): PrimaryModel {
-    return this.#o.guard.model;
+    return this.#models.live.model;
   }
 
   /** Forecast catalog series directly (full refresh uses this without Kafka triggers). */
@@ -111,7 +119,17 @@ export class Forecaster {
    * series whose state Redis refuses to read are left out and named to `unreadable`.
    */
   readSnapshots(infos: readonly SeriesInfo[], unreadable?: (seriesId: string, reason: string) => void): Promise<SeriesSnapshot[]> {
-    return this.#o.store.readSnapshots(infos, { prices: this.#o.guard.model.inputs.includes('prices'), ...(unreadable ? { unreadable } : {}) });
+    // every version served reads the same inputs (the lifecycle refuses a version that reads others)
+    return this.#o.store.readSnapshots(infos, { prices: this.#models.live.model.inputs.includes('prices'), ...(unreadable ? { unreadable } : {}) });
+  }
+
+  /** The live state of these series and the origin each would be forecast from (a new model version's check sample). */
+  async sampleInputs(infos: readonly SeriesInfo[]): Promise<{ snapshots: SeriesSnapshot[]; origins: number[] }> {
+    const snapshots = await this.readSnapshots(infos);
+    const now = this.#o.clock.now();
+    const byId = new Map(infos.map((i) => [i.seriesId, i]));
+    const origins = snapshots.map((s) => (s.lastSalesBucket === null ? this.#noSalesOrigin(byId.get(s.seriesId)!, now) : forecastOrigin(s, this.#o.bucketSize, 0)));
+    return { snapshots, origins };
   }
 
   /**
@@ -131,19 +149,50 @@ export class Forecaster {
     const now = o.clock.now();
     const origins = snapshots.map((s, i) => (s.lastSalesBucket === null ? this.#noSalesOrigin(infos[i]!, now) : forecastOrigin(s, o.bucketSize, 0)));
 
-    // the features of the loaded model's family; a fresh buffer per batch (copied to the worker)
-    const family = o.guard.model.family;
+    // which version serves which series: one group unless a canary runs (read once per batch,
+    // so a version switch between batches never splits or repeats one)
+    const groups = new Map<ModelGuard, number[]>();
+    for (let i = 0; i < batch; i++) {
+      const g = this.#models.guardFor(snapshots[i]!.seriesId);
+      let list = groups.get(g);
+      if (!list) groups.set(g, (list = []));
+      list.push(i);
+    }
+    const out: Forecast[] = new Array<Forecast>(batch);
+    const served: ServedGroup[] = [];
+    for (const [guard, idx] of groups) {
+      const snaps = idx.length === batch ? snapshots : idx.map((i) => snapshots[i]!);
+      const orgs = idx.length === batch ? origins : idx.map((i) => origins[i]!);
+      const { forecasts, group } = await this.#runGroup(guard, snaps, orgs, mode, now);
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k]!;
+        forecasts[k]!.triggers = triggers[i] ?? [];
+        out[i] = forecasts[k]!;
+      }
+      served.push(group);
+    }
+    if (mode === 'live') this.#models.served?.(served);
+    return out;
+  }
+
+  /** One version's share of a batch: its family's features, its guarded run, its forecasts. */
+  async #runGroup(guard: ModelGuard, snapshots: readonly SeriesSnapshot[], origins: readonly number[], mode: 'live' | 'what-if', now: number): Promise<{ forecasts: Forecast[]; group: ServedGroup }> {
+    const o = this.#o;
+    const batch = snapshots.length;
+    // the features of the serving model's family; a fresh buffer per batch (copied to the worker)
+    const model = guard.model;
+    const family = model.family;
     const width = floatsPerSeries(family);
     const features = new Float32Array(batch * width);
     for (let i = 0; i < batch; i++) family.build(snapshots[i]!, origins[i]!, features, i * width);
 
     const started = performance.now();
-    const primary = mode === 'live' ? await o.guard.run(features, batch) : await o.guard.peek(features, batch);
-    const model = o.guard.model;
+    const primary = mode === 'live' ? await guard.run(features, batch) : await guard.peek(features, batch);
     const horizons = model.horizons;
     // the model's statistical component, averaged into the ONNX median (not into the fallback)
     if (primary && model.statistical) applyStatistical(model.statistical, primary, snapshots, origins, horizons);
-    if (mode === 'live') o.events.emit('inference', { batch, durationMs: performance.now() - started, source: primary ? 'primary' : 'fallback' });
+    const durationMs = performance.now() - started;
+    if (mode === 'live') o.events.emit('inference', { batch, durationMs, source: primary ? 'primary' : 'fallback' });
     const young = model.coldStartBuckets;
 
     const out: Forecast[] = [];
@@ -177,9 +226,9 @@ export class Forecaster {
         modelVersion: primary ? model.version : o.fallback.version,
         source,
         featureAgeMs: snap.lastSalesBucket === null ? null : Math.max(0, now - bucketEndMs(snap.lastSalesBucket, o.bucketSize)),
-        triggers: triggers[i] ?? [],
+        triggers: [],
       });
     }
-    return out;
+    return { forecasts: out, group: { guard, snapshots, origins, features, output: primary, durationMs } };
   }
 }

@@ -31,6 +31,12 @@ export interface ModelGuardOptions {
   /** Consecutive windows over the threshold that count as drift. */
   driftConsecutive: number;
   events: TypedEmitter<InferenceEvents>;
+  /** The drift baseline to start from (the previous live version's last healthy window). */
+  driftBaseline?: readonly number[] | null;
+  /** Drift was found: return true when it is handled (the lifecycle rolled back), and the breaker stays as it is. */
+  onDrift?: (psi: number) => boolean;
+  /** The breaker opened (failures, timeouts, invalid output or drift). */
+  onOpen?: (reason: string) => void;
 }
 
 /**
@@ -52,7 +58,7 @@ export class ModelGuard {
   constructor(options: ModelGuardOptions) {
     this.#o = options;
     const model = options.model;
-    this.#drift = model.reference ? new DriftMonitor(model.reference, options.driftWindow, options.driftPsiThreshold) : null;
+    this.#drift = model.reference ? new DriftMonitor(model.reference, options.driftWindow, options.driftPsiThreshold, options.driftBaseline ?? null) : null;
     this.#breaker = new CircuitBreaker(
       async (features: Float32Array, batch: number) => {
         const out = await model.run(features, batch);
@@ -93,6 +99,11 @@ export class ModelGuard {
 
   get model(): PrimaryModel {
     return this.#o.model;
+  }
+
+  /** The drift monitor's last healthy window (handed to the next version's guard). */
+  get driftBaseline(): readonly number[] | null {
+    return this.#drift?.baseline ?? null;
   }
 
   /** Run the primary model; null means "serve the fallback" (breaker open or call failed). */
@@ -178,6 +189,7 @@ export class ModelGuard {
     if (this.#overThreshold >= this.#o.driftConsecutive && this.#state !== 'open') {
       this.#overThreshold = 0;
       this.#o.events.emit('drift', { psi: v.psiBaseline!, threshold });
+      if (this.#o.onDrift?.(v.psiBaseline!)) return;
       this.open(`output drift: PSI ${v.psiBaseline!.toFixed(3)} against the last healthy window > ${threshold}`);
     }
   }
@@ -186,5 +198,6 @@ export class ModelGuard {
     if (state === this.#state) return;
     this.#state = state;
     this.#o.events.emit('breaker-state', { state, reason });
+    if (state === 'open') this.#o.onOpen?.(reason);
   }
 }

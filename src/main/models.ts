@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ForecastError } from '../core/errors.js';
 import { forecastFallback } from '../inference/fallback/fallback-forecast.js';
 import type { BucketSize } from '../inference/features/bucket-clock.js';
 import type { DriftReference, PrimaryModel } from '../inference/forecast.js';
 import type { FallbackModel } from '../inference/forecaster.js';
-import { findModelDir, loadModelArtifact, type ModelArtifact, type ModelMetadata } from '../inference/model/model-artifact.js';
+import { compareVersions, findModelDir, listVersions, loadModelArtifact, type ModelArtifact, type ModelMetadata } from '../inference/model/model-artifact.js';
 import { WorkerModel, type WorkerModelOptions } from '../inference/model/worker-model.js';
 import type { Config } from '../ops/config.js';
 import type { Logger } from '../ops/logger.js';
@@ -33,14 +33,73 @@ export interface ModelSettings {
 /** Default window per bucket size: the longest lookback of the families (400 days), 60 weeks. */
 export const DEFAULT_WINDOW: Record<BucketSize, number> = { day: 400, week: 60 };
 
-/** Finds and checks the configured model artifact (engines/<FS_MODEL>/<FS_MODEL_VERSION>). */
-export async function findPrimaryArtifact(c: Config): Promise<ModelArtifact> {
+/** A version passed over at start-up, and why. */
+export interface SkippedVersion {
+  version: string;
+  reason: string;
+}
+
+/**
+ * Finds and checks the configured model artifact (engines/<FS_MODEL>/<FS_MODEL_VERSION>). A
+ * version that cannot be used (corrupt or missing files, bad metadata, another feature spec)
+ * does not stop the process: the newest good version of the same model is used instead and
+ * the ones passed over are listed in `skipped` (the processor raises a critical alert for
+ * each). Only when no version at all can be used is it an error.
+ */
+export async function findStartupArtifact(c: Config): Promise<{ artifact: ModelArtifact; skipped: SkippedVersion[] }> {
+  const engines = resolve(c.enginesDir);
+  const wanted = c.modelVersion === 'latest' ? undefined : c.modelVersion;
+  let first: string;
   try {
-    const dir = await findModelDir(resolve(c.enginesDir), c.modelName || undefined, c.modelVersion === 'latest' ? undefined : c.modelVersion);
-    return await loadModelArtifact(dir);
+    first = await findModelDir(engines, c.modelName || undefined, wanted);
   } catch (cause) {
     throw new ForecastError('MODEL_INVALID', `cannot load a model from ${c.enginesDir} (FS_ENGINES_DIR, FS_MODEL, FS_MODEL_VERSION): ${(cause as Error).message}`, { cause });
   }
+  const name = basename(dirname(first));
+  const skipped: SkippedVersion[] = [];
+  const tryDir = async (dir: string): Promise<ModelArtifact | null> => {
+    try {
+      return await loadModelArtifact(dir);
+    } catch (cause) {
+      skipped.push({ version: basename(dir), reason: (cause as Error).message });
+      return null;
+    }
+  };
+  const found = await tryDir(first);
+  if (found) return { artifact: found, skipped };
+  const others = (await listVersions(engines, name).catch(() => [] as string[])).filter((v) => v !== basename(first));
+  for (const v of others) {
+    const a = await tryDir(join(engines, name, v));
+    if (a) return { artifact: a, skipped };
+  }
+  throw new ForecastError('MODEL_INVALID', `cannot load a model from ${c.enginesDir} (FS_ENGINES_DIR, FS_MODEL, FS_MODEL_VERSION): no usable version of ${name}: ${skipped.map((s) => `${s.version}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * The next older version of the same model that loads and fits the settings the process has
+ * already sized its state for (a version whose worker could not load it is passed over).
+ */
+export async function olderUsableArtifact(c: Config, failed: ModelArtifact, settings: ModelSettings, skipped: SkippedVersion[]): Promise<ModelArtifact | null> {
+  const engines = resolve(c.enginesDir);
+  const name = failed.metadata.name;
+  const tried = new Set([failed.metadata.version, ...skipped.map((s) => s.version)]);
+  for (const v of await listVersions(engines, name).catch(() => [] as string[])) {
+    if (tried.has(v) || compareVersions(v, failed.metadata.version) > 0) continue;
+    try {
+      const a = await loadModelArtifact(join(engines, name, v));
+      const s = modelSettings(c, a);
+      if (s.bucketSize !== settings.bucketSize || s.horizons !== settings.horizons || s.windowBuckets > settings.windowBuckets) throw new Error('does not fit the state this process keeps');
+      return a;
+    } catch (cause) {
+      skipped.push({ version: v, reason: (cause as Error).message });
+    }
+  }
+  return null;
+}
+
+/** The artifact the processor would start with (the newest good one; see findStartupArtifact). */
+export async function findPrimaryArtifact(c: Config): Promise<ModelArtifact> {
+  return (await findStartupArtifact(c)).artifact;
 }
 
 /**

@@ -14,6 +14,7 @@ import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import type { PrimaryModel } from '../inference/forecast.js';
 import { Forecaster, type FallbackModel } from '../inference/forecaster.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
+import type { LifecycleEvents, RolloutPolicy } from '../inference/serving-models.js';
 import { WhatIf, WhatIfError } from '../inference/what-if.js';
 import type { Config } from '../ops/config.js';
 import { startHealthServer } from '../ops/health-server.js';
@@ -33,7 +34,8 @@ import { Catalog } from '../state/catalog.js';
 import { redisConnection } from '../state/redis-connection.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import type { StateStore } from '../state/state-types.js';
-import { findPrimaryArtifact, loadFallbackModel, loadPrimaryModel, modelSettings, type ModelSettings } from './models.js';
+import { findStartupArtifact, loadFallbackModel, loadPrimaryModel, modelSettings, olderUsableArtifact, type ModelSettings } from './models.js';
+import { ModelLifecycle } from './model-lifecycle.js';
 
 /** Start-up dependency failures name the service, its setting and the usual fix. */
 async function unavailable<T>(p: Promise<T>, code: 'KAFKA_UNAVAILABLE' | 'STATE_UNAVAILABLE' | 'REGISTRY_UNAVAILABLE', what: string): Promise<T> {
@@ -51,6 +53,7 @@ export interface ProcessorEmitters {
   batching: TypedEmitter<BatchingEvents>;
   inference: TypedEmitter<InferenceEvents>;
   publish: TypedEmitter<PublishEvents>;
+  lifecycle: TypedEmitter<LifecycleEvents>;
 }
 
 export interface ProcessorDeps {
@@ -78,6 +81,7 @@ export class Processor {
     batching: new TypedEmitter(),
     inference: new TypedEmitter(),
     publish: new TypedEmitter(),
+    lifecycle: new TypedEmitter(),
   };
   readonly config: Config;
   readonly catalog = new Catalog();
@@ -96,9 +100,8 @@ export class Processor {
   #redis!: Redis;
   #store!: StateStore;
   #codec!: SchemaCodec;
-  #model: PrimaryModel | null = null;
+  #lifecycle: ModelLifecycle | null = null;
   #settings: ModelSettings | null = null;
-  #guard: ModelGuard | null = null;
   #forecaster!: Forecaster;
   #publisher!: ForecastPublisher;
   #batcher!: AffectedBatcher;
@@ -121,9 +124,22 @@ export class Processor {
     this.#logEvents();
   }
 
-  /** The loaded primary model (tests reach its fault hooks through it). */
+  /** The live primary model (tests reach its fault hooks through it). */
   get primaryModel(): PrimaryModel | null {
     return this.#model;
+  }
+
+  get #model(): PrimaryModel | null {
+    return this.#lifecycle?.liveModel ?? null;
+  }
+
+  get #guard(): ModelGuard | null {
+    return this.#lifecycle?.live ?? null;
+  }
+
+  /** The model lifecycle: live, previous and candidate versions (hot swap, shadow, canary, rollback). */
+  get lifecycle(): ModelLifecycle | null {
+    return this.#lifecycle;
   }
 
   get forecaster(): Forecaster {
@@ -164,7 +180,7 @@ export class Processor {
         throw isKafkaAuthFailure(err) ? kafkaAuthError(c, err) : err;
       }),
       'KAFKA_UNAVAILABLE',
-      `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS, over ${c.kafkaSecurityProtocol})`,
+      `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS) over ${c.kafkaSecurityProtocol}`,
     );
 
     // commandTimeout: a Redis that hangs (no reply) fails commands like one that is down, instead of stalling for ever
@@ -191,7 +207,8 @@ export class Processor {
       `cannot reach Redis at ${redactUrl(c.redisUrl)} (FS_REDIS_URL)`,
     );
     // the model decides bucket size, horizons and the window (explicit settings must agree)
-    const artifact = await findPrimaryArtifact(c);
+    const { artifact: firstArtifact, skipped } = await findStartupArtifact(c);
+    let artifact = firstArtifact;
     const settings = modelSettings(c, artifact);
     this.#settings = settings;
     this.#store = new RedisStateStore({ client: this.#redis as never, prefix: c.redisPrefix, windowBuckets: settings.windowBuckets, bucketMs: bucketLengthMs(settings.bucketSize) });
@@ -209,23 +226,48 @@ export class Processor {
 
     // a lost inference worker is respawned by the model; say it on the alerts topic (wired below)
     let workerEvent: (e: { kind: 'lost' | 'restarted'; reason: string; restarts: number }) => void = () => undefined;
-    this.#model = await loadPrimaryModel(c, artifact, this.#log, (e) => workerEvent(e));
+    // a version whose worker cannot load it is passed over like a corrupt artifact (older ones next)
+    let model: PrimaryModel;
+    for (;;) {
+      try {
+        model = await loadPrimaryModel(c, artifact, this.#log, (e) => workerEvent(e));
+        break;
+      } catch (err) {
+        skipped.push({ version: artifact.metadata.version, reason: (err as Error).message });
+        const next = await olderUsableArtifact(c, artifact, settings, skipped);
+        if (!next) throw err;
+        artifact = next;
+      }
+    }
     const fallback: FallbackModel = loadFallbackModel();
-    this.#guard = new ModelGuard({
-      model: this.#model,
-      timeoutMs: c.modelTimeoutMs,
-      errorThresholdPercentage: c.breakerErrorPercent,
-      resetTimeoutMs: c.breakerResetMs,
-      volumeThreshold: c.breakerVolume,
-      driftPsiThreshold: c.driftPsiThreshold,
-      driftWindow: c.driftWindow,
-      driftConsecutive: c.driftConsecutive,
-      events: this.events.inference,
+    const makeGuard = (m: PrimaryModel, o: { events: TypedEmitter<InferenceEvents>; driftBaseline?: readonly number[] | null; onDrift?: (psi: number) => boolean; onOpen?: (reason: string) => void }) =>
+      new ModelGuard({
+        model: m,
+        timeoutMs: c.modelTimeoutMs,
+        errorThresholdPercentage: c.breakerErrorPercent,
+        resetTimeoutMs: c.breakerResetMs,
+        volumeThreshold: c.breakerVolume,
+        driftPsiThreshold: c.driftPsiThreshold,
+        driftWindow: c.driftWindow,
+        driftConsecutive: c.driftConsecutive,
+        ...o,
+      });
+    this.#lifecycle = new ModelLifecycle({
+      config: c,
+      settings,
+      live: { artifact, model },
+      loadModel: (a) => loadPrimaryModel(c, a, this.#log, (e) => workerEvent(e)),
+      makeGuard,
+      inferenceEvents: this.events.inference,
+      sample: () => this.#liveSample(),
+      events: this.events.lifecycle,
+      clock: this.#clock,
+      log: this.#log,
     });
     this.#forecaster = new Forecaster({
       store: this.#store,
       catalog: this.catalog,
-      guard: this.#guard,
+      models: this.#lifecycle,
       fallback,
       bucketSize: settings.bucketSize,
       clock: this.#clock,
@@ -239,8 +281,17 @@ export class Processor {
         .publish({ kind: kind === 'lost' ? 'model-worker-lost' : 'model-worker-restarted', severity: kind === 'lost' ? 'critical' : 'info', details: { reason, restarts: String(restarts), model: this.#model!.name } })
         .catch((err: Error) => this.#log.warn({ err }, 'alert not sent'));
     void alerts
-      .publish({ kind: 'model-loaded', severity: 'info', details: { model: this.#model.name, version: this.#model.version, provider: this.#model.provider } })
+      .publish({ kind: 'model-loaded', severity: 'info', details: { model: model.name, version: model.version, provider: model.provider } })
       .catch((err: Error) => this.#log.warn({ err }, 'alert not sent'));
+    // versions passed over at start: the process serves the newest good one instead of crash-looping
+    for (const sk of skipped) {
+      this.#log.error({ version: sk.version, reason: sk.reason, serving: model.version }, 'model version unusable at start; serving the newest good version');
+      void alerts
+        .publish({ kind: 'model-rejected', severity: 'critical', details: { model: model.name, version: sk.version, check: 'startup', reason: sk.reason.slice(0, 500), serving: model.version } })
+        .catch((err: Error) => this.#log.warn({ err }, 'alert not sent'));
+    }
+    this.metrics.modelPhase.set({ version: model.version, role: 'live' }, 1);
+    this.#lifecycle.start();
 
     this.#batcher = new AffectedBatcher({
       maxSize: c.batchMaxSize,
@@ -261,7 +312,7 @@ export class Processor {
     this.#whatIf = new WhatIf({ forecaster: this.#forecaster, catalog: this.catalog, bucketSize: settings.bucketSize, batchSize: c.batchMaxSize });
     if (c.metricsPort > 0) {
       const get = explorerApi({ catalog: this.catalog, forecaster: this.#forecaster, recent: this.recent, ops: this.ops, bucketSize: settings.bucketSize, status: () => this.status(), now: () => this.#clock.now() });
-      this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body) }, { get, assets: loadUiAssets(), host: c.httpHost, token: adminToken(c) });
+      this.#health = await startHealthServer(c.metricsPort, this.metrics.registry, this.#healthSource(), { '/v1/what-if': (body) => this.whatIf(body), '/v1/models': (body) => this.modelControl(body) }, { get, assets: loadUiAssets(), host: c.httpHost, token: adminToken(c) });
     }
 
     if (this.#consume) {
@@ -277,9 +328,9 @@ export class Processor {
         policy: c.badInputPolicy,
         bucketSize: settings.bucketSize,
         reforecastOn: {
-          prices: this.#model.inputs.includes('prices'),
-          promotions: this.#model.inputs.includes('promotions'),
-          weather: this.#model.inputs.includes('weather'),
+          prices: model.inputs.includes('prices'),
+          promotions: model.inputs.includes('promotions'),
+          weather: model.inputs.includes('weather'),
         },
         maxFutureMs: c.maxFutureMs,
         clock: this.#clock,
@@ -310,7 +361,7 @@ export class Processor {
     }
     this.#state = 'running';
     this.#log.info(
-      { model: this.#model.name, version: this.#model.version, executionProvider: this.#model.provider, series: this.catalog.size, consume: this.#consume },
+      { model: model.name, version: model.version, executionProvider: model.provider, series: this.catalog.size, consume: this.#consume },
       'forecast-stream processor started',
     );
   }
@@ -322,9 +373,8 @@ export class Processor {
     await this.#runner?.stop().catch((err: Error) => this.#log.warn({ err }, 'consumer stop failed'));
     await this.#batcher?.stop().catch((err: Error) => this.#log.warn({ err }, 'batcher drain failed'));
     if (this.#catalogTimer) clearInterval(this.#catalogTimer);
-    this.#guard?.shutdown();
     await this.#producer?.disconnect().catch(() => undefined);
-    await this.#model?.close();
+    await this.#lifecycle?.close();
     if (this.#redis) await this.#redis.quit().catch(() => undefined);
     if (this.#health) await new Promise<void>((r) => this.#health!.close(() => r()));
     this.#state = 'stopped';
@@ -349,6 +399,43 @@ export class Processor {
       if (err instanceof ForecastError && err.code === 'STATE_REJECTED') return { status: 500, body: { error: { field: 'series', message: err.message } } };
       throw err;
     }
+  }
+
+  /**
+   * POST /v1/models: the model lifecycle by hand (docs/model-lifecycle.md). Body
+   * `{"action": "load", "version": "...", "policy": "shadow|canary|promote"}`, `{"action": "promote"}`
+   * (the candidate, now), `{"action": "reject"}` (the candidate) or `{"action": "rollback"}` (to the
+   * previous version). Answers the lifecycle's status; 409 when the action cannot be done now.
+   */
+  async modelControl(body: unknown): Promise<{ status: number; body: unknown }> {
+    const lc = this.#lifecycle;
+    if (this.#state !== 'running' || !lc) return { status: 503, body: { error: { field: '', message: `processor is ${this.#state}; retry when /readyz is 200` } } };
+    const b = (body ?? {}) as { action?: unknown; version?: unknown; policy?: unknown; reason?: unknown };
+    const bad = (field: string, message: string) => ({ status: 400, body: { error: { field, message } } });
+    const done = (r: { ok: boolean; reason?: string; check?: string }) => ({ status: r.ok ? 200 : 409, body: { ok: r.ok, ...(r.check ? { check: r.check } : {}), message: r.reason ?? '', lifecycle: lc.status() } });
+    switch (b.action) {
+      case 'load': {
+        if (typeof b.version !== 'string' || !/^[\w.-]+$/.test(b.version)) return bad('version', 'version: the folder name under engines/<model>/ (letters, digits, . _ -)');
+        const policy = b.policy ?? this.config.rolloutPolicy;
+        if (policy !== 'shadow' && policy !== 'canary' && policy !== 'promote') return bad('policy', 'policy: shadow, canary or promote');
+        return done(await lc.consider(b.version, policy as RolloutPolicy, 'admin'));
+      }
+      case 'promote':
+        return done(lc.promoteNow());
+      case 'reject':
+        return done(lc.rejectCandidate(typeof b.reason === 'string' ? b.reason : 'operator'));
+      case 'rollback':
+        return done(lc.rollback(typeof b.reason === 'string' ? b.reason : 'operator'));
+      default:
+        return bad('action', 'action: load, promote, reject or rollback');
+    }
+  }
+
+  /** Up to 256 catalog series' live snapshots and origins: the sample a new model version is checked and warmed up on. */
+  async #liveSample(): Promise<{ snapshots: import('../inference/series-snapshot.js').SeriesSnapshot[]; origins: number[] }> {
+    const infos = [...this.catalog.all()].slice(0, 256);
+    if (infos.length === 0) return { snapshots: [], origins: [] };
+    return this.#forecaster.sampleInputs(infos);
   }
 
   /** Forecast every catalog series from state and publish (nightly or after a model change). */
@@ -397,6 +484,7 @@ export class Processor {
       breaker: this.#guard?.state ?? null,
       driftPsi: this.#guard?.lastPsi ?? null,
       trainingPsi: this.#guard?.lastTrainingPsi ?? null,
+      lifecycle: this.#lifecycle?.status() ?? null,
       batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,
       series: this.catalog.size,
       consumerLag: this.#lag?.last ?? null,
@@ -440,6 +528,13 @@ export class Processor {
     this.events.inference.on('training-mismatch', ({ psi, threshold }) =>
       send('training-mismatch', 'warning', { psi: psi.toFixed(4), threshold: String(threshold), against: 'training distribution' }),
     );
+    // the model lifecycle (hot swap): every step on the alerts topic
+    const lc = this.events.lifecycle;
+    lc.on('model-candidate', ({ version, policy, source }) => send('model-candidate', 'info', { version, policy, source }));
+    lc.on('model-rejected', ({ version, check, reason, phase }) => send('model-rejected', 'warning', { version, check, phase, reason: reason.slice(0, 500), serving: this.#model?.version ?? '' }));
+    lc.on('rollout-phase', ({ version, phase, detail }) => send(`model-${phase}`, 'info', { version, detail }));
+    lc.on('model-promoted', ({ version, previous, detail }) => send('model-promoted', 'info', { version, previous, detail: detail.slice(0, 500) }));
+    lc.on('model-rolled-back', ({ from, to, reason }) => send('model-rolled-back', 'critical', { from, to, reason }));
     // a series whose state cannot be read gets no forecast: critical, once per series per 10 minutes
     const lastSaid = new Map<string, number>();
     this.events.inference.on('state-unreadable', ({ seriesIds, reason }) => {

@@ -91,6 +91,20 @@ export const configSchema = z
     modelName: z.string().default('m5-daily-gbm'),
     /** FS_MODEL_VERSION: version folder ('latest' = highest). */
     modelVersion: z.string().min(1).default('latest'),
+    /** FS_MODEL_WATCH_MS: how often engines/<FS_MODEL>/ is looked at for a new version (hot swap, docs/model-lifecycle.md); 0 = only POST /v1/models. */
+    modelWatchMs: int(0, 3_600_000).default(5_000),
+    /** FS_ROLLOUT_POLICY: how a new version goes live: shadow (shadow, then canary, then live), canary (canary, then live), promote (live once checked). */
+    rolloutPolicy: z.enum(['shadow', 'canary', 'promote']).default('shadow'),
+    /** FS_SHADOW_SERIES: series forecasts a version in shadow is compared on before its canary. */
+    shadowSeries: int(10).default(2_000),
+    /** FS_CANARY_PERCENT: share of series (by id hash, stable) a version in canary serves. */
+    canaryPercent: int(1, 100).default(10),
+    /** FS_CANARY_SERIES: series forecasts a canary serves before it is promoted. */
+    canarySeries: int(10).default(2_000),
+    /** FS_ROLLOUT_LATENCY_RATIO: a new version's per-series p99 may be at most this many times the live one's (+0.05 ms). */
+    rolloutLatencyRatio: z.coerce.number().min(1).default(3),
+    /** FS_PROBATION_MS: a version whose breaker opens this soon after going live is rolled back to the previous one. */
+    probationMs: int(0).default(600_000),
     /** FS_MODEL_TIMEOUT_MS: a primary inference call slower than this counts as a failure. */
     modelTimeoutMs: int(1).default(2_000),
     /** FS_INFERENCE_THREADS: onnxruntime intra-op threads in the inference worker. */
@@ -214,6 +228,13 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   modelName: ['FS_MODEL'],
   modelVersion: ['FS_MODEL_VERSION'],
   modelTimeoutMs: ['FS_MODEL_TIMEOUT_MS'],
+  modelWatchMs: ['FS_MODEL_WATCH_MS'],
+  rolloutPolicy: ['FS_ROLLOUT_POLICY'],
+  shadowSeries: ['FS_SHADOW_SERIES'],
+  canaryPercent: ['FS_CANARY_PERCENT'],
+  canarySeries: ['FS_CANARY_SERIES'],
+  rolloutLatencyRatio: ['FS_ROLLOUT_LATENCY_RATIO'],
+  probationMs: ['FS_PROBATION_MS'],
   inferenceThreads: ['FS_INFERENCE_THREADS'],
   executionProviders: ['FS_EXECUTION_PROVIDERS'],
   gpuDeviceId: ['FS_GPU_DEVICE_ID'],

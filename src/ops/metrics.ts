@@ -3,6 +3,7 @@ import type { TypedEmitter } from '../core/typed-emitter.js';
 import type { BatchingEvents } from '../batching/affected-batcher.js';
 import type { IngestEvents } from '../ingest/record-processor.js';
 import type { InferenceEvents } from '../inference/model-guard.js';
+import type { LifecycleEvents } from '../inference/serving-models.js';
 import type { PublishEvents } from '../publish/forecast-publisher.js';
 
 export interface PipelineEmitters {
@@ -10,6 +11,7 @@ export interface PipelineEmitters {
   batching: TypedEmitter<BatchingEvents>;
   inference: TypedEmitter<InferenceEvents>;
   publish: TypedEmitter<PublishEvents>;
+  lifecycle?: TypedEmitter<LifecycleEvents>;
 }
 
 /**
@@ -37,6 +39,9 @@ export class PipelineMetrics {
   readonly unreadable: Counter;
   readonly stalled: Gauge;
   readonly paused: Gauge;
+  readonly rollouts: Counter<'outcome' | 'check'>;
+  readonly rolloutShift: Gauge<'phase' | 'test'>;
+  readonly modelPhase: Gauge<'version' | 'role'>;
 
   constructor(e: PipelineEmitters) {
     const r = this.registry;
@@ -79,6 +84,37 @@ export class PipelineMetrics {
     e.batching.on('backpressure', () => this.backpressure.inc());
     this.unreadable = new Counter({ name: 'forecast_stream_series_unreadable_total', help: 'Series left out of a forecast batch because Redis refused to read their state (a key written by something else)', registers: [r] });
     e.inference.on('state-unreadable', ({ seriesIds }) => this.unreadable.inc(seriesIds.length));
+    this.rollouts = new Counter({ name: 'forecast_stream_model_rollouts_total', help: 'Model versions through the lifecycle, by outcome (promoted, rejected, rolled_back) and the check that refused them', labelNames: ['outcome', 'check'], registers: [r] });
+    this.rolloutShift = new Gauge({ name: 'forecast_stream_rollout_shift', help: "A new version's output shift against the live one in its last comparison (test=psi: PSI; test=ks: KS statistic D)", labelNames: ['phase', 'test'], registers: [r] });
+    this.modelPhase = new Gauge({ name: 'forecast_stream_model_version', help: 'Loaded model versions by role (live, previous, shadow, canary): 1 while in that role', labelNames: ['version', 'role'], registers: [r] });
+    const lc = e.lifecycle;
+    if (lc) {
+      lc.on('model-rejected', ({ version, check }) => {
+        this.rollouts.inc({ outcome: 'rejected', check });
+        this.modelPhase.remove({ version, role: 'shadow' });
+        this.modelPhase.remove({ version, role: 'canary' });
+      });
+      lc.on('rollout-phase', ({ version, phase }) => {
+        this.modelPhase.remove({ version, role: 'shadow' });
+        this.modelPhase.set({ version, role: phase }, 1);
+      });
+      lc.on('rollout-compared', ({ phase, verdict }) => {
+        this.rolloutShift.set({ phase, test: 'psi' }, verdict.psi);
+        this.rolloutShift.set({ phase, test: 'ks' }, verdict.ksD);
+      });
+      lc.on('model-promoted', ({ version, previous }) => {
+        this.rollouts.inc({ outcome: 'promoted', check: '' });
+        this.modelPhase.reset();
+        this.modelPhase.set({ version, role: 'live' }, 1);
+        this.modelPhase.set({ version: previous, role: 'previous' }, 1);
+      });
+      lc.on('model-rolled-back', ({ from, to }) => {
+        this.rollouts.inc({ outcome: 'rolled_back', check: '' });
+        this.modelPhase.remove({ version: from, role: 'live' });
+        this.modelPhase.remove({ version: to, role: 'previous' });
+        this.modelPhase.set({ version: to, role: 'live' }, 1);
+      });
+    }
     e.inference.on('inference', ({ durationMs, source }) => this.inferenceDuration.observe({ source }, durationMs / 1000));
     e.inference.on('breaker-state', ({ state }) => this.breakerOpen.set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0));
     e.inference.on('drift-checked', ({ psiBaseline, psiTraining }) => {

@@ -12,6 +12,14 @@ import { deleteTopicsWith, setupTopicsWith } from '../../src/tools/setup-topics.
 import type { DeadLetterView, ForecastView, InputTopic, PipelineDriver } from '../scenarios/pipeline-driver.js';
 import { testConfig, testKafka } from './real-stack.js';
 
+/** An alert as read back from the alerts topic. */
+export interface AlertView {
+  kind: string;
+  severity: string;
+  details: Record<string, string>;
+  time: number;
+}
+
 /** The pipeline scenarios' driver on the real stack: Kafka, registry, Redis, ONNX worker. */
 export class StackDriver implements PipelineDriver {
   readonly config: Config;
@@ -23,6 +31,7 @@ export class StackDriver implements PipelineDriver {
   #watchers: Consumer[] = [];
   readonly #forecasts: ForecastView[] = [];
   readonly #dead: DeadLetterView[] = [];
+  readonly #alerts: AlertView[] = [];
 
   private constructor(overrides: ConfigInput) {
     this.config = testConfig(overrides);
@@ -30,7 +39,8 @@ export class StackDriver implements PipelineDriver {
     this.#kafka = testKafka(this.config);
   }
 
-  static async create(overrides: ConfigInput = {}): Promise<StackDriver> {
+  /** options.alerts: also read the alerts topic back (alerts()). */
+  static async create(overrides: ConfigInput = {}, options: { alerts?: boolean } = {}): Promise<StackDriver> {
     const d = new StackDriver(overrides);
     await setupTopicsWith(d.#kafka, d.codec, d.config);
     d.#producer = d.#kafka.producer({ allowAutoTopicCreation: false });
@@ -44,6 +54,12 @@ export class StackDriver implements PipelineDriver {
     await d.#watch(c.topicDeadLetter, async (value, headers) => {
       d.#dead.push({ value, headers });
     });
+    if (options.alerts) {
+      const alertReader = parseSchema(loadSchema('alert'));
+      await d.#watch(c.topicAlerts, async (value) => {
+        d.#alerts.push((await d.codec.decode(value, alertReader)) as AlertView);
+      });
+    }
     return d;
   }
 
@@ -111,6 +127,11 @@ export class StackDriver implements PipelineDriver {
 
   forecasts(): ForecastView[] {
     return [...this.#forecasts];
+  }
+
+  /** Alerts read back from the alerts topic, in order. */
+  alerts(): AlertView[] {
+    return [...this.#alerts];
   }
 
   async waitForState(until: (dump: unknown) => boolean, timeoutMs = 30_000): Promise<unknown> {

@@ -73,7 +73,7 @@ export class ModelArtifactError extends Error {
 }
 
 /** Versions compare by their numeric parts, then as text ("1-2012-04-27" < "2-2011-01-01"). */
-function compareVersions(a: string, b: string): number {
+export function compareVersions(a: string, b: string): number {
   const pa = a.split(/[^0-9]+/).filter(Boolean).map(Number);
   const pb = b.split(/[^0-9]+/).filter(Boolean).map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
@@ -172,4 +172,38 @@ export async function loadModelArtifact(dir: string): Promise<ModelArtifact> {
     }
   }
   return { dir, metadata, family, modelPath, statistical };
+}
+
+/** The version folders of engines/<name>/, newest first. */
+export async function listVersions(enginesDir: string, name: string): Promise<string[]> {
+  const dir = join(enginesDir, name);
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort(compareVersions)
+    .reverse();
+}
+
+/** Feature rows and the outputs training computed for them (parity.json beside model.json; optional). */
+export interface ParityVectors {
+  rows: number;
+  tolerance: number;
+  features: number[];
+  outputs: number[];
+}
+
+/** The version's parity vectors, or null when it ships none. */
+export async function readParity(dir: string): Promise<ParityVectors | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'parity.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  const parsed = z
+    .object({ rows: z.number().int().positive(), tolerance: z.number().positive(), features: z.array(z.number()), outputs: z.array(z.number()) })
+    .safeParse(JSON.parse(text));
+  if (!parsed.success) throw new ModelArtifactError(`${join(dir, 'parity.json')}: invalid parity vectors: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
 }

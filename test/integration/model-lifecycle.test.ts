@@ -1,0 +1,227 @@
+/**
+ * The model lifecycle on the real stack, under a steady stream of sales, with real ONNX versions
+ * (test/fixtures/lifecycle/, made by training/tools/make_variant.py from the shipped walmart-mlp):
+ *   v3 serves; v4 (outputs ×1.03, a healthy retrain) is copied into engines/ → found by the watch,
+ *   checked, shadows, canaries, is promoted; v5 (a feature spec this build does not compute) is
+ *   refused with a model-rejected alert naming the check; v6 (outputs ×3) is refused in shadow
+ *   (output shift); v6 forced live by the admin action (policy promote) drifts and is rolled back
+ *   to v4 automatically. Throughout: one processor, no restart, every sale of the stream in exactly
+ *   one forecast, and every forecast carries the version that made it.
+ * LIFECYCLE_REPORT=<file> writes the timeline (bench/results/model-lifecycle-<date>.md).
+ */
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SeriesInfo } from '../../src/state/state-types.js';
+import { canaryBucket } from '../../src/main/model-lifecycle.js';
+import { salesHistory, sale } from '../scenarios/scenario-data.js';
+import { testKafka } from '../support/real-stack.js';
+import { StackDriver } from '../support/stack-driver.js';
+
+const FIXTURES = resolve('test/fixtures/lifecycle/walmart-mlp');
+const V = { v3: '3-2012-04-27', v4: '4-2012-04-27', v5: '5-2012-04-27', v6: '6-2012-04-27' };
+const CANARY_PERCENT = 30;
+const engines = mkdtempSync(join(tmpdir(), 'fs-lifecycle-'));
+cpSync(join(FIXTURES, V.v3), join(engines, 'walmart-mlp', V.v3), { recursive: true });
+
+type Fc = { seriesId: string; modelVersion: string; source: string; issuedAt: number; triggers: Array<{ topic: string; partition: number; offset: string }>; horizons: Array<{ p50: number }> };
+
+function catalog(): SeriesInfo[] {
+  const out: SeriesInfo[] = [];
+  for (let s = 1; s <= 10; s++) for (let i = 1; i <= 10; i++) out.push({ seriesId: `LCS${s}-I${i}`, store: `LCS${s}`, item: `I${i}`, category: i <= 5 ? 'CA' : 'CB', region: s <= 5 ? 'R1' : 'R2' });
+  return out;
+}
+
+let driver: StackDriver;
+const series = catalog();
+let streaming = true;
+let stream: Promise<void> = Promise.resolve();
+let sent = 0;
+const startOffsets = new Map<number, number>();
+
+async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; lifecycle: ${JSON.stringify(driver.processor?.lifecycle?.status())}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const lifecycle = () => driver.processor!.lifecycle!.status() as { live: { version: string }; previous: { version: string } | null; candidate: { version: string; phase: string } | null; rejected: Array<{ version: string; check: string; reason: string }>; timeline: Array<{ at: number; event: string; version: string; detail: string }> };
+const forecasts = () => driver.forecasts() as unknown as Fc[];
+
+beforeAll(async () => {
+  driver = await StackDriver.create(
+    {
+      enginesDir: engines,
+      modelName: 'walmart-mlp',
+      modelWatchMs: 300,
+      rolloutPolicy: 'shadow',
+      shadowSeries: 200,
+      canarySeries: 60,
+      canaryPercent: CANARY_PERCENT,
+      driftWindow: 400,
+      driftConsecutive: 1,
+      probationMs: 60_000,
+      triggersPerForecast: 100,
+      // the current week plus 60 weeks of history: the drift scale reads sales 59 weeks before the origin
+      windowBuckets: 70,
+    },
+    { alerts: true },
+  );
+  await driver.loadCatalog(series);
+  // 60 weeks of history: the drift scale (and so every comparison) needs a year per series
+  await driver.send(salesHistory(series, 60).map((value) => ({ topic: 'sales' as const, value })));
+  await driver.waitForForecasts((all) => series.every((s) => all.some((f) => f.seriesId === s.seriesId)), 90_000);
+  await driver.quiesce();
+  const admin = testKafka(driver.config).admin();
+  await admin.connect();
+  for (const p of await admin.fetchTopicOffsets(driver.config.topicSales)) startOffsets.set(p.partition, Number(p.high));
+  await admin.disconnect();
+  // the steady stream: one sale per series every 250 ms until the scenario ends
+  stream = (async () => {
+    let round = 0;
+    while (streaming) {
+      round++;
+      await driver.send(series.map((s, k) => ({ topic: 'sales' as const, value: sale(s, `lc-${round}-${k}`, 5 + ((round + k) % 9)) })));
+      sent += series.length;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+}, 180_000);
+
+afterAll(async () => {
+  streaming = false;
+  await stream.catch(() => undefined);
+  await driver?.close();
+});
+
+describe('model lifecycle: hot swap, shadow, canary, rejection, rollback (real stack, real ONNX versions)', () => {
+  it('runs the whole scenario without a restart, losing or repeating nothing, versions right throughout', async () => {
+    const processor = driver.processor!;
+    expect(lifecycle().live.version).toBe(V.v3);
+
+    // v4: a healthy new version, dropped into engines/ as a deployment would copy it
+    cpSync(join(FIXTURES, V.v4), join(engines, 'walmart-mlp', V.v4), { recursive: true });
+    await waitFor('v4 in canary', () => lifecycle().candidate?.phase === 'canary', 60_000);
+    const canaryAt = Date.now();
+    await waitFor('v4 promoted', () => lifecycle().live.version === V.v4, 60_000);
+    const promotedAt = Date.now();
+    expect(lifecycle().previous?.version).toBe(V.v3);
+    // canary forecasts came from v4 only for the canary's share of series (by id hash)
+    const v4Early = forecasts().filter((f) => f.modelVersion === V.v4 && f.issuedAt < canaryAt + (promotedAt - canaryAt) / 2);
+    expect(v4Early.length).toBeGreaterThan(0);
+    expect(v4Early.filter((f) => canaryBucket(f.seriesId) >= CANARY_PERCENT)).toEqual([]);
+    await waitFor('a whole round forecast by v4', () => series.every((s) => forecasts().some((f) => f.seriesId === s.seriesId && f.modelVersion === V.v4)) || null, 30_000);
+
+    // v5: trained on another feature spec: refused, v4 keeps serving
+    cpSync(join(FIXTURES, V.v5), join(engines, 'walmart-mlp', V.v5), { recursive: true });
+    const r5 = await waitFor('v5 refused', () => lifecycle().rejected.find((r) => r.version === V.v5), 30_000);
+    expect(r5.check).toBe('feature-spec');
+    expect(lifecycle().live.version).toBe(V.v4);
+
+    // v6: outputs x3: refused in shadow by the output comparison, never served
+    cpSync(join(FIXTURES, V.v6), join(engines, 'walmart-mlp', V.v6), { recursive: true });
+    const r6 = await waitFor('v6 refused in shadow', () => lifecycle().rejected.find((r) => r.version === V.v6), 60_000);
+    expect(r6.check).toBe('shadow-output-shift');
+    expect(forecasts().filter((f) => f.modelVersion === V.v6)).toEqual([]);
+
+    // v6 forced live by an operator (policy promote): its first drift window rolls it back to v4
+    const forced = await processor.modelControl({ action: 'load', version: V.v6, policy: 'promote' });
+    expect(forced.status).toBe(200);
+    expect(lifecycle().live.version).toBe(V.v6);
+    await waitFor('v6 rolled back to v4', () => lifecycle().live.version === V.v4 || null, 60_000);
+    const rolledBackAt = Date.now();
+    expect(lifecycle().rejected.find((r) => r.version === V.v6)?.reason).toMatch(/rolled back: output drift/);
+
+    // the forecasts v6 did serve while live were ~3x v4's for the same series (it really ran)
+    const v6f = await waitFor('the forecasts v6 served while live', () => {
+      const l = forecasts().filter((f) => f.modelVersion === V.v6 && f.source === 'primary');
+      return l.length > 0 && l;
+    }, 20_000);
+    const v4By = new Map(forecasts().filter((f) => f.modelVersion === V.v4).map((f) => [f.seriesId, f.horizons[0]!.p50]));
+    const ratios = v6f.map((f) => f.horizons[0]!.p50 / v4By.get(f.seriesId)!).filter(Number.isFinite).sort((a, b) => a - b);
+    expect(ratios[Math.floor(ratios.length / 2)]).toBeGreaterThan(2);
+    await waitFor('v4 serving again', () => forecasts().some((f) => f.modelVersion === V.v4 && f.issuedAt > rolledBackAt) || null, 30_000);
+
+    // stop the stream; every sale it sent is in exactly one forecast (none lost, none twice)
+    streaming = false;
+    await stream;
+    await driver.quiesce();
+    const seen = new Map<string, number>();
+    for (const f of forecasts()) for (const t of f.triggers) if (t.topic === driver.config.topicSales && Number(t.offset) >= (startOffsets.get(t.partition) ?? 0)) seen.set(`${t.partition}:${t.offset}`, (seen.get(`${t.partition}:${t.offset}`) ?? 0) + 1);
+    expect(sent).toBeGreaterThan(1_000);
+    expect(seen.size).toBe(sent);
+    expect([...seen.values()].filter((n) => n !== 1)).toEqual([]);
+    // every forecast says which version made it: only the versions that served, fallback never
+    const versions = new Set(forecasts().map((f) => f.modelVersion));
+    expect([...versions].sort()).toEqual([V.v3, V.v4, V.v6].sort());
+    expect(forecasts().filter((f) => f.source === 'fallback')).toEqual([]);
+    // no restart: the same worker-backed processor throughout
+    expect((processor.status() as { state: string }).state).toBe('running');
+
+    // the alerts topic tells the story
+    const alerts = driver.alerts();
+    const kinds = alerts.map((a) => `${a.kind}:${a.details.version ?? a.details.from ?? ''}`);
+    for (const k of [`model-shadow:${V.v4}`, `model-canary:${V.v4}`, `model-promoted:${V.v4}`, `model-rejected:${V.v5}`, `model-rejected:${V.v6}`, `model-promoted:${V.v6}`, `model-rolled-back:${V.v6}`]) {
+      await waitFor(`alert ${k}`, () => driver.alerts().some((a) => `${a.kind}:${a.details.version ?? a.details.from ?? ''}` === k) || null, 10_000);
+    }
+    expect(driver.alerts().find((a) => a.kind === 'model-rejected' && a.details.version === V.v5)?.details.check).toBe('feature-spec');
+    expect(driver.alerts().find((a) => a.kind === 'model-rolled-back')).toMatchObject({ severity: 'critical', details: { from: V.v6, to: V.v4 } });
+
+    if (process.env.LIFECYCLE_REPORT) writeReport(process.env.LIFECYCLE_REPORT, kinds);
+  }, 400_000);
+});
+
+function writeReport(file: string, kinds: string[]): void {
+  const t = lifecycle().timeline;
+  const t0 = t[0]?.at ?? 0;
+  const fs = forecasts();
+  const byVersion = new Map<string, number>();
+  for (const f of fs) byVersion.set(f.modelVersion, (byVersion.get(f.modelVersion) ?? 0) + 1);
+  const lines = [
+    `# Model lifecycle scenario — ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    'test/integration/model-lifecycle.test.ts on the real local stack (Kafka, registry, Redis), one in-process',
+    'processor, 100 weekly series, a steady stream of one sale per series every 250 ms; versions are real ONNX',
+    'graphs derived from walmart-mlp/3 by training/tools/make_variant.py (v4 ×1.03, v5 wrong feature spec, v6 ×3).',
+    `Settings: watch 300 ms, shadow 200 series, canary ${CANARY_PERCENT}% for 60 series, drift window 400 values.`,
+    '',
+    '| t (s) | event | version | detail |',
+    '| ---: | --- | --- | --- |',
+    ...t.map((e) => `| ${((e.at - t0) / 1000).toFixed(1)} | ${e.event} | ${e.version} | ${e.detail.replace(/\|/g, '/')} |`),
+    '',
+    `Forecasts by version: ${[...byVersion].map(([v, n]) => `${v}: ${n}`).join(', ')}; sales in the stream: ${sent}, each in exactly one forecast.`,
+    `Alerts: ${kinds.join(', ')}.`,
+    '',
+  ];
+  writeFileSync(file, lines.join('\n'));
+}
+
+describe('a corrupt newest version at start-up', () => {
+  it('serves the newest good version with a critical model-rejected alert instead of crash-looping', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-lifecycle-start-'));
+    cpSync(join(FIXTURES, V.v3), join(dir, 'walmart-mlp', V.v3), { recursive: true });
+    cpSync(join(FIXTURES, V.v4), join(dir, 'walmart-mlp', V.v4), { recursive: true });
+    // v4's ONNX file truncated on its way (the sha256 in model.json no longer matches)
+    writeFileSync(join(dir, 'walmart-mlp', V.v4, 'model.onnx'), Buffer.from('not an onnx graph'));
+    const d = await StackDriver.create({ enginesDir: dir, modelName: 'walmart-mlp', modelWatchMs: 0 }, { alerts: true });
+    try {
+      const small = series.slice(0, 4);
+      await d.loadCatalog(small);
+      expect((d.processor!.status() as { model: { version: string } }).model.version).toBe(V.v3);
+      await d.send(small.map((s, k) => ({ topic: 'sales' as const, value: sale(s, `st-${k}`, 3) })));
+      const fs = await d.waitForForecasts((all) => small.every((s) => all.some((f) => f.seriesId === s.seriesId)), 30_000);
+      expect(new Set(fs.map((f) => (f as unknown as Fc).modelVersion))).toEqual(new Set([V.v3]));
+      const end = Date.now() + 10_000;
+      while (!d.alerts().some((a) => a.kind === 'model-rejected') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      expect(d.alerts().find((a) => a.kind === 'model-rejected')).toMatchObject({ severity: 'critical', details: { version: V.v4, check: 'startup', serving: V.v3 } });
+      expect(d.alerts().find((a) => a.kind === 'model-rejected')!.details.reason).toMatch(/sha256/);
+    } finally {
+      await d.close();
+    }
+  }, 90_000);
+});

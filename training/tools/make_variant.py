@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Derive a new model version from an existing one, for the model-lifecycle tests and demos.
+
+    python3 training/tools/make_variant.py --from engines/walmart-mlp/3-2012-04-27 \
+        --to test/fixtures/lifecycle/walmart-mlp/4-2012-04-27 --version 4-2012-04-27 --scale 1.03
+
+- ``--scale S``: a real ONNX graph whose quantile outputs are the source model's times S (a Mul
+  node appended to the graph): 1.03 is a healthy retrain-sized change, 3 a broken version whose
+  output drifts. ``--break-spec`` writes a feature-spec hash this build does not compute (a model
+  trained on other features: it must be refused at load).
+- Every variant ships ``parity.json``: feature rows and the outputs the graph gives for them,
+  computed here with ONNX's reference evaluator (not onnxruntime), so the processor can check at
+  load that its runtime computes the same numbers (the parity check of a hot swap).
+Needs only ``pip install onnx numpy``.
+"""
+import argparse
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+
+def scaled(model: onnx.ModelProto, scale: float) -> onnx.ModelProto:
+    g = model.graph
+    out = g.output[0]
+    inner = out.name + "_unscaled"
+    for node in g.node:
+        node.output[:] = [inner if o == out.name else o for o in node.output]
+    g.initializer.append(numpy_helper.from_array(np.array(scale, dtype=np.float32), name="variant_scale"))
+    g.node.append(helper.make_node("Mul", [inner, "variant_scale"], [out.name], name="variant_scale_mul"))
+    onnx.checker.check_model(model)
+    return model
+
+
+def parity_rows(vectors: Path, width: int, rows: int) -> np.ndarray:
+    cases = json.loads(vectors.read_text())["cases"]
+    feats = [c["expected"] for c in cases if isinstance(c.get("expected"), list) and len(c["expected"]) == width]
+    if not feats:
+        raise SystemExit(f"{vectors}: no feature rows of width {width}")
+    while len(feats) < rows:
+        feats = feats + feats
+    return np.array(feats[:rows], dtype=np.float32)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--from", dest="src", required=True, type=Path)
+    ap.add_argument("--to", dest="dst", required=True, type=Path)
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--break-spec", action="store_true")
+    ap.add_argument("--vectors", type=Path, default=Path(__file__).resolve().parents[2] / "test/vectors/features.json")
+    ap.add_argument("--parity-rows", type=int, default=16)
+    a = ap.parse_args()
+
+    meta = json.loads((a.src / "model.json").read_text())
+    model = onnx.load(str(a.src / meta["file"]))
+    if a.scale != 1.0:
+        model = scaled(model, a.scale)
+    a.dst.mkdir(parents=True, exist_ok=True)
+    for extra in a.src.iterdir():
+        if extra.name not in ("model.json", meta["file"], "parity.json"):
+            shutil.copy(extra, a.dst / extra.name)
+    onnx.save(model, str(a.dst / meta["file"]))
+    data = (a.dst / meta["file"]).read_bytes()
+
+    width = meta["input"]["shape"][1]
+    x = parity_rows(a.vectors, width, a.parity_rows)
+    (y,) = ReferenceEvaluator(model).run(None, {meta["input"]["name"]: x})
+    (a.dst / "parity.json").write_text(json.dumps({
+        "about": "feature rows and the outputs this graph gives for them (ONNX reference evaluator); checked at load",
+        "rows": int(x.shape[0]), "tolerance": 1e-3,
+        "features": [float(v) for v in x.ravel()], "outputs": [float(v) for v in np.asarray(y).ravel()],
+    }))
+
+    meta["version"] = a.version
+    meta["sha256"] = hashlib.sha256(data).hexdigest()
+    meta["variant"] = {"from": f"{meta['name']}/{a.src.name}", "scale": a.scale, "brokenSpec": a.break_spec,
+                       "note": "derived by training/tools/make_variant.py for the model-lifecycle tests"}
+    if a.break_spec:
+        meta["featureSpec"]["hash"] = hashlib.sha256(b"a feature spec this build does not compute").hexdigest()
+    (a.dst / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"{a.dst}: {meta['name']}/{a.version} scale {a.scale}{' (broken spec)' if a.break_spec else ''}, parity rows {x.shape[0]}")
+
+
+if __name__ == "__main__":
+    main()
