@@ -56,7 +56,7 @@ CHART=helm/forecast-stream
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-for set in default full gpu; do
+for set in default full gpu keda monitoring; do
   args=()
   [[ $set == default ]] || args=(-f "$CHART/ci/values-$set.yaml")
   "$HELM" lint --strict "$CHART" "${args[@]}" >"$out/lint-$set.log" || { cat "$out/lint-$set.log"; exit 1; }
