@@ -47,6 +47,8 @@ export interface ForecasterOptions {
   bucketSize: BucketSize;
   clock: Clock;
   events: TypedEmitter<InferenceEvents>;
+  /** Told what every live batch served (online accuracy keeps the forecasts and scores closed buckets). */
+  onServed?: (groups: readonly ServedGroup[]) => void;
 }
 
 /**
@@ -171,7 +173,10 @@ export class Forecaster {
       }
       served.push(group);
     }
-    if (mode === 'live') this.#models.served?.(served);
+    if (mode === 'live') {
+      this.#models.served?.(served);
+      this.#o.onServed?.(served);
+    }
     return out;
   }
 
@@ -229,6 +234,6 @@ export class Forecaster {
         triggers: [],
       });
     }
-    return { forecasts: out, group: { guard, snapshots, origins, features, output: primary, durationMs } };
+    return { forecasts: out, group: { guard, snapshots, origins, features, output: primary, durationMs, forecasts: out } };
   }
 }

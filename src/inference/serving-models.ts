@@ -1,3 +1,4 @@
+import type { Forecast } from './forecast.js';
 import type { ModelGuard } from './model-guard.js';
 import type { ShiftVerdict } from './rollout-compare.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
@@ -12,6 +13,8 @@ export interface ServedGroup {
   /** [series, horizons, 3] of the primary model, or null when the fallback served the group. */
   output: Float32Array | null;
   durationMs: number;
+  /** The forecasts made from it (primary, cold start or fallback), in the order of snapshots. */
+  forecasts: readonly Forecast[];
 }
 
 /**
@@ -38,7 +41,7 @@ export function servingOne(guard: ModelGuard): ServingModels {
 export type RolloutPolicy = 'shadow' | 'canary' | 'promote';
 
 /** The checks a new version passes before it serves anything; a failure names one of them. */
-export type ModelCheck = 'artifact' | 'feature-spec' | 'sha256' | 'compatibility' | 'load' | 'parity' | 'sample-output' | 'shadow-output-shift' | 'shadow-invalid-output' | 'shadow-latency' | 'canary-output-shift' | 'canary-failures' | 'canary-latency' | 'operator';
+export type ModelCheck = 'artifact' | 'feature-spec' | 'sha256' | 'compatibility' | 'load' | 'parity' | 'sample-output' | 'shadow-output-shift' | 'shadow-invalid-output' | 'shadow-failed' | 'shadow-latency' | 'canary-output-shift' | 'canary-failures' | 'canary-latency' | 'operator';
 
 export interface LifecycleEvents {
   'model-candidate': { version: string; policy: RolloutPolicy; source: 'watch' | 'admin' };

@@ -36,6 +36,8 @@ import { RedisStateStore } from '../state/redis-state-store.js';
 import type { StateStore } from '../state/state-types.js';
 import { findStartupArtifact, loadFallbackModel, loadPrimaryModel, modelSettings, olderUsableArtifact, type ModelSettings } from './models.js';
 import { ModelLifecycle } from './model-lifecycle.js';
+import { OnlineAccuracy, type AccuracyEvents } from '../accuracy/online-accuracy.js';
+import { RedisPendingForecasts } from '../accuracy/pending-forecasts.js';
 
 /** Start-up dependency failures name the service, its setting and the usual fix. */
 async function unavailable<T>(p: Promise<T>, code: 'KAFKA_UNAVAILABLE' | 'STATE_UNAVAILABLE' | 'REGISTRY_UNAVAILABLE', what: string): Promise<T> {
@@ -54,6 +56,7 @@ export interface ProcessorEmitters {
   inference: TypedEmitter<InferenceEvents>;
   publish: TypedEmitter<PublishEvents>;
   lifecycle: TypedEmitter<LifecycleEvents>;
+  accuracy: TypedEmitter<AccuracyEvents>;
 }
 
 export interface ProcessorDeps {
@@ -82,6 +85,7 @@ export class Processor {
     inference: new TypedEmitter(),
     publish: new TypedEmitter(),
     lifecycle: new TypedEmitter(),
+    accuracy: new TypedEmitter(),
   };
   readonly config: Config;
   readonly catalog = new Catalog();
@@ -101,6 +105,7 @@ export class Processor {
   #store!: StateStore;
   #codec!: SchemaCodec;
   #lifecycle: ModelLifecycle | null = null;
+  #accuracy: OnlineAccuracy | null = null;
   #settings: ModelSettings | null = null;
   #forecaster!: Forecaster;
   #publisher!: ForecastPublisher;
@@ -135,6 +140,11 @@ export class Processor {
 
   get #guard(): ModelGuard | null {
     return this.#lifecycle?.live ?? null;
+  }
+
+  /** Online accuracy against actuals (null with FS_ACCURACY=false). */
+  get accuracy(): OnlineAccuracy | null {
+    return this.#accuracy;
   }
 
   /** The model lifecycle: live, previous and candidate versions (hot swap, shadow, canary, rollback). */
@@ -264,9 +274,23 @@ export class Processor {
       clock: this.#clock,
       log: this.#log,
     });
+    if (c.accuracy) {
+      const bucketMs = bucketLengthMs(settings.bucketSize);
+      this.#accuracy = new OnlineAccuracy({
+        pending: new RedisPendingForecasts({ client: this.#redis, prefix: c.redisPrefix, ttlMs: (settings.horizons + c.accuracyCloseDelay + 2) * bucketMs }),
+        horizons: settings.horizons,
+        closeDelay: c.accuracyCloseDelay,
+        window: c.accuracyWindow ?? (settings.bucketSize === 'day' ? 7 : 4),
+        margin: c.accuracyMargin,
+        minPairs: c.accuracyMinPairs,
+        events: this.events.accuracy,
+      });
+      this.metrics.attachAccuracy(() => this.#accuracy?.cells() ?? []);
+    }
     this.#forecaster = new Forecaster({
       store: this.#store,
       catalog: this.catalog,
+      onServed: (groups) => this.#accuracy?.observe(groups),
       models: this.#lifecycle,
       fallback,
       bucketSize: settings.bucketSize,
@@ -375,6 +399,8 @@ export class Processor {
     if (this.#catalogTimer) clearInterval(this.#catalogTimer);
     await this.#producer?.disconnect().catch(() => undefined);
     await this.#lifecycle?.close();
+    // the last scoring rounds (bounded: Redis may be the reason we stop)
+    if (this.#accuracy) await Promise.race([this.#accuracy.settled(), new Promise((r) => setTimeout(r, 5_000).unref())]);
     if (this.#redis) await this.#redis.quit().catch(() => undefined);
     if (this.#health) await new Promise<void>((r) => this.#health!.close(() => r()));
     this.#state = 'stopped';
@@ -485,6 +511,7 @@ export class Processor {
       driftPsi: this.#guard?.lastPsi ?? null,
       trainingPsi: this.#guard?.lastTrainingPsi ?? null,
       lifecycle: this.#lifecycle?.status() ?? null,
+      accuracy: this.#accuracy?.summary() ?? null,
       batcher: this.#batcher ? { pending: this.#batcher.pending, inFlight: this.#batcher.inFlight } : null,
       series: this.catalog.size,
       consumerLag: this.#lag?.last ?? null,
@@ -535,6 +562,9 @@ export class Processor {
     lc.on('rollout-phase', ({ version, phase, detail }) => send(`model-${phase}`, 'info', { version, detail }));
     lc.on('model-promoted', ({ version, previous, detail }) => send('model-promoted', 'info', { version, previous, detail: detail.slice(0, 500) }));
     lc.on('model-rolled-back', ({ from, to, reason }) => send('model-rolled-back', 'critical', { from, to, reason }));
+    this.events.accuracy.on('degraded', ({ version, rollingWape, firstWape, margin, pairs }) =>
+      send('accuracy-degraded', 'warning', { version, rollingWape: rollingWape.toFixed(4), firstWindowWape: firstWape.toFixed(4), margin: String(margin), pairs: String(pairs) }),
+    );
     // a series whose state cannot be read gets no forecast: critical, once per series per 10 minutes
     const lastSaid = new Map<string, number>();
     this.events.inference.on('state-unreadable', ({ seriesIds, reason }) => {
@@ -554,6 +584,12 @@ export class Processor {
     this.events.inference.on('drift-checked', (e) => log.debug(e, 'drift window checked'));
     this.events.inference.on('training-mismatch', (e) => log.warn(e, 'model outputs far from the training distribution (season or population); not acted on'));
     this.events.inference.on('primary-failed', (e) => log.warn(e, 'primary model call failed; fallback served'));
+    let lastAccuracyWarn = 0;
+    this.events.accuracy.on('failed', (e) => {
+      if (Date.now() - lastAccuracyWarn < 10_000) return;
+      lastAccuracyWarn = Date.now();
+      log.warn(e, 'online accuracy: a scoring round failed (those buckets stay unscored)');
+    });
     this.events.inference.on('state-unreadable', (e) => log.error({ series: e.seriesIds.slice(0, 20), count: e.seriesIds.length, reason: e.reason }, 'series state unreadable: no forecast for these series until the key is repaired'));
   }
 }

@@ -101,10 +101,20 @@ export const configSchema = z
     canaryPercent: int(1, 100).default(10),
     /** FS_CANARY_SERIES: series forecasts a canary serves before it is promoted. */
     canarySeries: int(10).default(2_000),
-    /** FS_ROLLOUT_LATENCY_RATIO: a new version's per-series p99 may be at most this many times the live one's (+0.05 ms). */
+    /** FS_ROLLOUT_LATENCY_RATIO: a new version's batch p99 may be at most this many times the live one's (+5 ms), on the same traffic. */
     rolloutLatencyRatio: z.coerce.number().min(1).default(3),
     /** FS_PROBATION_MS: a version whose breaker opens this soon after going live is rolled back to the previous one. */
     probationMs: int(0).default(600_000),
+    /** FS_ACCURACY: score every published forecast against its actual once the bucket closes (forecasts kept in Redis with a TTL: docs/model-lifecycle.md). */
+    accuracy: bool.default(true),
+    /** FS_ACCURACY_CLOSE_DELAY: buckets a series' origin must be past a bucket before it is scored (late sales of it still count). */
+    accuracyCloseDelay: int(0, 28).default(1),
+    /** FS_ACCURACY_WINDOW: buckets in a version's first and rolling accuracy windows; default 7 (day models) or 4 (week models). */
+    accuracyWindow: int(1, 400).optional(),
+    /** FS_ACCURACY_MARGIN: a version whose rolling WAPE exceeds its first window's by this share raises an accuracy-degraded alert. */
+    accuracyMargin: z.coerce.number().positive().default(0.25),
+    /** FS_ACCURACY_MIN_PAIRS: scored pairs the rolling window needs before it is compared with the first. */
+    accuracyMinPairs: int(1).default(500),
     /** FS_MODEL_TIMEOUT_MS: a primary inference call slower than this counts as a failure. */
     modelTimeoutMs: int(1).default(2_000),
     /** FS_INFERENCE_THREADS: onnxruntime intra-op threads in the inference worker. */
@@ -229,6 +239,11 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   modelVersion: ['FS_MODEL_VERSION'],
   modelTimeoutMs: ['FS_MODEL_TIMEOUT_MS'],
   modelWatchMs: ['FS_MODEL_WATCH_MS'],
+  accuracy: ['FS_ACCURACY'],
+  accuracyCloseDelay: ['FS_ACCURACY_CLOSE_DELAY'],
+  accuracyWindow: ['FS_ACCURACY_WINDOW'],
+  accuracyMargin: ['FS_ACCURACY_MARGIN'],
+  accuracyMinPairs: ['FS_ACCURACY_MIN_PAIRS'],
   rolloutPolicy: ['FS_ROLLOUT_POLICY'],
   shadowSeries: ['FS_SHADOW_SERIES'],
   canaryPercent: ['FS_CANARY_PERCENT'],

@@ -43,6 +43,37 @@ export class PipelineMetrics {
   readonly rolloutShift: Gauge<'phase' | 'test'>;
   readonly modelPhase: Gauge<'version' | 'role'>;
 
+  #accuracyAttached = false;
+
+  /**
+   * Online accuracy per model version, source and horizon (read from the accuracy stage at
+   * scrape time): WAPE, bias, p10-p90 coverage, and the pairs they are made of.
+   */
+  attachAccuracy(cells: () => Array<{ version: string; source: string; horizon: number; sums: { n: number; wape: number | null; bias: number | null; coverage: number | null } }>): void {
+    if (this.#accuracyAttached) return;
+    this.#accuracyAttached = true;
+    const r = this.registry;
+    const labelNames = ['version', 'source', 'horizon'] as const;
+    const gauge = (name: string, help: string, pick: (s: { n: number; wape: number | null; bias: number | null; coverage: number | null }) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const c of cells()) {
+            const v = pick(c.sums);
+            if (v !== null) this.set({ version: c.version, source: c.source, horizon: String(c.horizon) }, v);
+          }
+        },
+      });
+    gauge('forecast_stream_online_wape', 'WAPE of published forecasts against actuals, since start (sum |actual - p50| / sum actual)', (s) => s.wape);
+    gauge('forecast_stream_online_bias', 'Bias of published forecasts against actuals (sum (p50 - actual) / sum actual; > 0 over-forecasts)', (s) => s.bias);
+    gauge('forecast_stream_online_coverage', 'Share of actuals inside p10-p90 of published forecasts', (s) => s.coverage);
+    gauge('forecast_stream_online_pairs', 'Forecast/actual pairs scored', (s) => s.n);
+  }
+
   constructor(e: PipelineEmitters) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'forecast_stream_' });

@@ -36,6 +36,16 @@ export class KeyBuilder {
     return `${this.prefix}:{catalog}:series`;
   }
 
+  /** Hash: `<origin>:<horizon>` -> the latest forecast issued for this target bucket, awaiting its actual (TTL; online accuracy). */
+  pendingForecasts(seriesId: string, target: number): string {
+    return `${this.prefix}:{s:${seriesId}}:fc:${target}`;
+  }
+
+  /** Whether a key is online-accuracy bookkeeping (left out of state dumps: not input state). */
+  isBookkeeping(key: string): boolean {
+    return /\}:fc:-?\d+$/.test(key);
+  }
+
   /** Pattern matching every key of this prefix (for dumps and clean-up in tests). */
   all(): string {
     return `${this.prefix}:*`;

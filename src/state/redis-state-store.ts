@@ -235,6 +235,7 @@ export class RedisStateStore implements StateStore {
       cursor = next;
     } while (cursor !== '0');
     for (const key of keys.sort()) {
+      if (this.keys.isBookkeeping(key)) continue;
       const type = await this.#client.type(key);
       if (type === 'hash') out[key] = sortObject(await this.#client.hgetall(key));
       else if (type === 'zset') out[key] = await this.#client.zrange(key, 0, -1, 'WITHSCORES');
