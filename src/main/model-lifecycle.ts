@@ -20,6 +20,8 @@ interface Loaded {
   model: PrimaryModel;
   guard: ModelGuard;
   since: number;
+  /** The files' signature when it was loaded (a refusal is remembered for these files). */
+  signature: string;
 }
 
 interface Candidate extends Loaded {
@@ -59,6 +61,8 @@ export interface LifecycleOptions {
 }
 
 const WARMUP_RUNS = 3;
+/** Batch latency differences below this are noise (scheduling on a busy machine), not a slower model. */
+const LATENCY_FLOOR_MS = 5;
 /** A version replaced or rolled back is closed this long after the switch, so batches in flight on it finish. */
 const CLOSE_GRACE_MS = 15_000;
 
@@ -94,7 +98,7 @@ export class ModelLifecycle implements ServingModels {
 
   constructor(o: LifecycleOptions) {
     this.#o = o;
-    this.#live = { ...o.live, guard: this.#liveGuard(o.live.model, null), since: o.clock.now() };
+    this.#live = { ...o.live, guard: this.#liveGuard(o.live.model, null), since: o.clock.now(), signature: '' };
     this.#note('live', o.live.model.version, 'serving at start');
   }
 
@@ -211,7 +215,7 @@ export class ModelLifecycle implements ServingModels {
         }
       }
       const guard = this.#o.makeGuard(model, { events: new TypedEmitter<InferenceEvents>() });
-      const c: Candidate = { artifact, model, guard, since: this.#o.clock.now(), policy, phase: 'shadow', cand: [], live: [], candMs: [], liveMs: [], invalid: 0, failures: 0, busy: false, warmupMs };
+      const c: Candidate = { artifact, model, guard, since: this.#o.clock.now(), signature: sig, policy, phase: 'shadow', cand: [], live: [], candMs: [], liveMs: [], invalid: 0, failures: 0, busy: false, warmupMs };
       this.#note('checked', version, `artifact, compatibility, parity, ${snapshots.length} live snapshots: ok; warm-up ${WARMUP_RUNS} runs, last ${warmupMs.toFixed(1)} ms`);
       if (policy === 'promote') {
         this.#promote(c, 'policy promote: live after the checks');
@@ -246,10 +250,10 @@ export class ModelLifecycle implements ServingModels {
           return;
         }
         normalisedMedians(c.model.family, g.features, g.output, g.snapshots.length, horizons, c.cand, limit);
-        c.candMs.push(g.durationMs / Math.max(1, g.snapshots.length));
+        c.candMs.push(g.durationMs);
       } else if (g.guard === this.#live.guard && g.output) {
         normalisedMedians(this.#live.model.family, g.features, g.output, g.snapshots.length, horizons, c.live, limit);
-        c.liveMs.push(g.durationMs / Math.max(1, g.snapshots.length));
+        c.liveMs.push(g.durationMs);
       }
     }
     if (c.cand.length >= limit && c.live.length >= Math.min(limit, 200)) this.#decide(c);
@@ -280,7 +284,7 @@ export class ModelLifecycle implements ServingModels {
     this.#previous = null;
     this.#previousBaseline = null;
     prev.guard.shutdown();
-    void filesSignature(bad.artifact.dir).then((signature) => this.#rejected.set(bad.model.version, { signature, check: 'operator', reason: `rolled back: ${reason}` }));
+    this.#rejected.set(bad.model.version, { signature: bad.signature, check: 'operator', reason: `rolled back: ${reason}` });
     this.#retire(bad);
     this.#o.events.emit('model-rolled-back', { from: bad.model.version, to: prev.model.version, reason });
     this.#note('rolled-back', bad.model.version, `to ${prev.model.version}: ${reason}`);
@@ -379,7 +383,9 @@ export class ModelLifecycle implements ServingModels {
       out = await withTimeout(c.model.run(features, batch), this.#o.config.modelTimeoutMs);
     } catch (err) {
       c.failures++;
-      if (c.failures >= 3) this.#abort(c, 'shadow-invalid-output', `3 shadow runs failed, last: ${(err as Error).message}`);
+      const msg = (err as Error).message;
+      // a run past the model timeout is a latency failure; anything else a failed run
+      if (c.failures >= 3) this.#abort(c, /timed out/.test(msg) ? 'shadow-latency' : 'shadow-failed', `3 shadow runs failed (the live version answered the same batches), last: ${msg}`);
       return;
     }
     if (this.#candidate !== c) return;
@@ -394,21 +400,22 @@ export class ModelLifecycle implements ServingModels {
     // both sides normalised by the same series' scales (the live family's, read from its input)
     normalisedMedians(family, features, out, batch, horizons, c.cand, limit);
     normalisedMedians(this.#live.model.family, g.features, g.output!, batch, horizons, c.live, limit);
-    c.candMs.push((performance.now() - t0) / batch);
-    c.liveMs.push(g.durationMs / batch);
+    c.candMs.push(performance.now() - t0);
+    c.liveMs.push(g.durationMs);
     if (c.cand.length >= limit) this.#decide(c);
   }
 
   #decide(c: Candidate): void {
     if (this.#candidate !== c) return;
     const verdict = outputShift(c.cand, c.live, this.#live.model.reference, this.#o.config.driftPsiThreshold);
-    // per-series latency (batch time / series), p99 against the live version's on the same traffic
+    // batch latency p99 against the live version's on the same traffic; under a floor of 5 ms a
+    // difference is scheduling noise on a busy machine, not a slower model
     const p99 = percentile(c.candMs, 99);
     const liveP99 = percentile(c.liveMs, 99);
     this.#o.events.emit('rollout-compared', { version: c.model.version, phase: c.phase, verdict, p99Ms: p99, liveP99Ms: liveP99 });
-    const detail = `${verdict.test.toUpperCase()} decides: PSI ${verdict.psi.toFixed(3)} (threshold ${this.#o.config.driftPsiThreshold}), KS D ${verdict.ksD.toFixed(3)} (critical ${verdict.ksCritical.toFixed(3)}) over ${verdict.n} vs ${verdict.m} values; p99 ${p99.toFixed(3)} vs live ${liveP99.toFixed(3)} ms per series`;
+    const detail = `${verdict.test.toUpperCase()} decides: PSI ${verdict.psi.toFixed(3)} (threshold ${this.#o.config.driftPsiThreshold}), KS D ${verdict.ksD.toFixed(3)} (critical ${verdict.ksCritical.toFixed(3)}) over ${verdict.n} vs ${verdict.m} values; batch p99 ${p99.toFixed(2)} vs live ${liveP99.toFixed(2)} ms`;
     if (verdict.shifted) return this.#abort(c, c.phase === 'shadow' ? 'shadow-output-shift' : 'canary-output-shift', detail);
-    if (Number.isFinite(liveP99) && p99 > this.#o.config.rolloutLatencyRatio * liveP99 + 0.05) return this.#abort(c, c.phase === 'shadow' ? 'shadow-latency' : 'canary-latency', detail);
+    if (Number.isFinite(liveP99) && p99 > this.#o.config.rolloutLatencyRatio * liveP99 + LATENCY_FLOOR_MS) return this.#abort(c, c.phase === 'shadow' ? 'shadow-latency' : 'canary-latency', detail);
     if (c.phase === 'shadow') {
       this.#note('compared', c.model.version, `shadow passed: ${detail}`);
       c.cand = [];
@@ -433,7 +440,7 @@ export class ModelLifecycle implements ServingModels {
     if (this.#previous) this.#retire(this.#previous);
     this.#previousBaseline = old.guard.driftBaseline;
     c.guard.shutdown();
-    this.#live = { artifact: c.artifact, model: c.model, guard: this.#liveGuard(c.model, old.guard.driftBaseline), since: this.#o.clock.now() };
+    this.#live = { artifact: c.artifact, model: c.model, guard: this.#liveGuard(c.model, old.guard.driftBaseline), since: this.#o.clock.now(), signature: c.signature };
     old.guard.shutdown();
     this.#previous = old;
     this.#candidate = null;
@@ -444,7 +451,7 @@ export class ModelLifecycle implements ServingModels {
   #abort(c: Candidate, check: ModelCheck, reason: string): void {
     if (this.#candidate !== c) return;
     this.#candidate = null;
-    void filesSignature(c.artifact.dir).then((signature) => this.#rejected.set(c.model.version, { signature, check, reason }));
+    this.#rejected.set(c.model.version, { signature: c.signature, check, reason });
     this.#o.events.emit('model-rejected', { version: c.model.version, check, reason, phase: c.phase });
     this.#note('rejected', c.model.version, `${check} (${c.phase}): ${reason}`);
     this.#retire(c);

@@ -5,8 +5,10 @@
  *   checked, shadows, canaries, is promoted; v5 (a feature spec this build does not compute) is
  *   refused with a model-rejected alert naming the check; v6 (outputs ×3) is refused in shadow
  *   (output shift); v6 forced live by the admin action (policy promote) drifts and is rolled back
- *   to v4 automatically. Throughout: one processor, no restart, every sale of the stream in exactly
- *   one forecast, and every forecast carries the version that made it.
+ *   to v4 automatically; v7 (the same outputs, ~0.7 s a call: a real Loop in the graph) is refused in
+ *   shadow (latency) and, forced live, its breaker opens within the probation and it is rolled back
+ *   to v4 (the fallback serves only while v7 is live). Throughout: one processor, no restart, every
+ *   sale of the stream in exactly one forecast, and every forecast carries the version that made it.
  * LIFECYCLE_REPORT=<file> writes the timeline (bench/results/model-lifecycle-<date>.md).
  */
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { testKafka } from '../support/real-stack.js';
 import { StackDriver } from '../support/stack-driver.js';
 
 const FIXTURES = resolve('test/fixtures/lifecycle/walmart-mlp');
-const V = { v3: '3-2012-04-27', v4: '4-2012-04-27', v5: '5-2012-04-27', v6: '6-2012-04-27' };
+const V = { v3: '3-2012-04-27', v4: '4-2012-04-27', v5: '5-2012-04-27', v6: '6-2012-04-27', v7: '7-2012-04-27' };
 const CANARY_PERCENT = 30;
 const engines = mkdtempSync(join(tmpdir(), 'fs-lifecycle-'));
 cpSync(join(FIXTURES, V.v3), join(engines, 'walmart-mlp', V.v3), { recursive: true });
@@ -66,6 +68,8 @@ beforeAll(async () => {
       driftWindow: 400,
       driftConsecutive: 1,
       probationMs: 60_000,
+      // healthy versions answer in ~1 ms; v7 takes ~700 ms
+      modelTimeoutMs: 300,
       triggersPerForecast: 100,
       // the current week plus 60 weeks of history: the drift scale reads sales 59 weeks before the origin
       windowBuckets: 70,
@@ -147,6 +151,18 @@ describe('model lifecycle: hot swap, shadow, canary, rejection, rollback (real s
     expect(ratios[Math.floor(ratios.length / 2)]).toBeGreaterThan(2);
     await waitFor('v4 serving again', () => forecasts().some((f) => f.modelVersion === V.v4 && f.issuedAt > rolledBackAt) || null, 30_000);
 
+    // v7: slow on every call: refused in shadow for its latency, never served
+    cpSync(join(FIXTURES, V.v7), join(engines, 'walmart-mlp', V.v7), { recursive: true });
+    const r7 = await waitFor('v7 refused in shadow', () => lifecycle().rejected.find((r) => r.version === V.v7), 90_000);
+    expect(r7.check).toBe('shadow-latency');
+    // forced live: its calls time out, its breaker opens within the probation: back to v4
+    const v7At = Date.now();
+    expect((await processor.modelControl({ action: 'load', version: V.v7, policy: 'promote' })).status).toBe(200);
+    await waitFor('v7 rolled back to v4', () => (lifecycle().live.version === V.v4 && lifecycle().timeline.some((e) => e.event === 'rolled-back' && e.version === V.v7)) || null, 60_000);
+    const v7Back = Date.now();
+    expect(lifecycle().rejected.find((r) => r.version === V.v7)?.reason).toMatch(/rolled back: breaker opened within/);
+    await waitFor('v4 serving after v7', () => forecasts().some((f) => f.modelVersion === V.v4 && f.issuedAt > v7Back) || null, 30_000);
+
     // stop the stream; every sale it sent is in exactly one forecast (none lost, none twice)
     streaming = false;
     await stream;
@@ -157,20 +173,24 @@ describe('model lifecycle: hot swap, shadow, canary, rejection, rollback (real s
     expect(seen.size).toBe(sent);
     expect([...seen.values()].filter((n) => n !== 1)).toEqual([]);
     // every forecast says which version made it: only the versions that served, fallback never
-    const versions = new Set(forecasts().map((f) => f.modelVersion));
-    expect([...versions].sort()).toEqual([V.v3, V.v4, V.v6].sort());
-    expect(forecasts().filter((f) => f.source === 'fallback')).toEqual([]);
+    const primaryVersions = new Set(forecasts().filter((f) => f.source !== 'fallback').map((f) => f.modelVersion));
+    expect([...primaryVersions].sort()).toEqual([V.v3, V.v4, V.v6].sort());
+    // the fallback served only while v7 was live (its calls timing out), never otherwise
+    const fallback = forecasts().filter((f) => f.source === 'fallback');
+    expect(fallback.length).toBeGreaterThan(0);
+    expect(fallback.filter((f) => f.issuedAt < v7At || f.issuedAt > v7Back)).toEqual([]);
     // no restart: the same worker-backed processor throughout
     expect((processor.status() as { state: string }).state).toBe('running');
 
     // the alerts topic tells the story
     const alerts = driver.alerts();
     const kinds = alerts.map((a) => `${a.kind}:${a.details.version ?? a.details.from ?? ''}`);
-    for (const k of [`model-shadow:${V.v4}`, `model-canary:${V.v4}`, `model-promoted:${V.v4}`, `model-rejected:${V.v5}`, `model-rejected:${V.v6}`, `model-promoted:${V.v6}`, `model-rolled-back:${V.v6}`]) {
+    for (const k of [`model-shadow:${V.v4}`, `model-canary:${V.v4}`, `model-promoted:${V.v4}`, `model-rejected:${V.v5}`, `model-rejected:${V.v6}`, `model-promoted:${V.v6}`, `model-rolled-back:${V.v6}`, `model-rejected:${V.v7}`, `model-promoted:${V.v7}`, `model-rolled-back:${V.v7}`]) {
       await waitFor(`alert ${k}`, () => driver.alerts().some((a) => `${a.kind}:${a.details.version ?? a.details.from ?? ''}` === k) || null, 10_000);
     }
     expect(driver.alerts().find((a) => a.kind === 'model-rejected' && a.details.version === V.v5)?.details.check).toBe('feature-spec');
     expect(driver.alerts().find((a) => a.kind === 'model-rolled-back')).toMatchObject({ severity: 'critical', details: { from: V.v6, to: V.v4 } });
+    expect(driver.alerts().find((a) => a.kind === 'model-rejected' && a.details.version === V.v7)?.details.check).toBe('shadow-latency');
 
     if (process.env.LIFECYCLE_REPORT) writeReport(process.env.LIFECYCLE_REPORT, kinds);
   }, 400_000);
@@ -187,7 +207,8 @@ function writeReport(file: string, kinds: string[]): void {
     '',
     'test/integration/model-lifecycle.test.ts on the real local stack (Kafka, registry, Redis), one in-process',
     'processor, 100 weekly series, a steady stream of one sale per series every 250 ms; versions are real ONNX',
-    'graphs derived from walmart-mlp/3 by training/tools/make_variant.py (v4 ×1.03, v5 wrong feature spec, v6 ×3).',
+    'graphs derived from walmart-mlp/3 by training/tools/make_variant.py (v4 ×1.03, v5 wrong feature spec, v6 ×3,',
+    'v7 the same outputs at ~0.7 s a call). Model timeout 300 ms.',
     `Settings: watch 300 ms, shadow 200 series, canary ${CANARY_PERCENT}% for 60 series, drift window 400 values.`,
     '',
     '| t (s) | event | version | detail |',

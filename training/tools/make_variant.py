@@ -8,6 +8,9 @@
   node appended to the graph): 1.03 is a healthy retrain-sized change, 3 a broken version whose
   output drifts. ``--break-spec`` writes a feature-spec hash this build does not compute (a model
   trained on other features: it must be refused at load).
+- ``--slow-iterations N``: the same outputs, but every call first runs a Loop of N 64×64 matrix
+  products whose result is folded into the output times zero (so it cannot be pruned): a real
+  graph that is slow on every call (a version whose latency spikes).
 - Every variant ships ``parity.json``: feature rows and the outputs the graph gives for them,
   computed here with ONNX's reference evaluator (not onnxruntime), so the processor can check at
   load that its runtime computes the same numbers (the parity check of a hot swap).
@@ -37,6 +40,39 @@ def scaled(model: onnx.ModelProto, scale: float) -> onnx.ModelProto:
     return model
 
 
+def slowed(model: onnx.ModelProto, iterations: int) -> onnx.ModelProto:
+    g = model.graph
+    out = g.output[0]
+    inner = out.name + "_fast"
+    for node in g.node:
+        node.output[:] = [inner if o == out.name else o for o in node.output]
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((64, 64)) / 8).astype(np.float32)
+    g.initializer.extend([
+        numpy_helper.from_array(np.array(iterations, dtype=np.int64), name="slow_trips"),
+        numpy_helper.from_array(np.array(True), name="slow_cond"),
+        numpy_helper.from_array(np.eye(64, dtype=np.float32), name="slow_x0"),
+        numpy_helper.from_array(np.array(0.0, dtype=np.float32), name="slow_zero"),
+    ])
+    body = helper.make_graph(
+        [helper.make_node("MatMul", ["x_in", "slow_w"], ["x_mm"]), helper.make_node("Tanh", ["x_mm"], ["x_out"]),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"])],
+        "slow_body",
+        [helper.make_tensor_value_info("iter", onnx.TensorProto.INT64, []), helper.make_tensor_value_info("cond_in", onnx.TensorProto.BOOL, []),
+         helper.make_tensor_value_info("x_in", onnx.TensorProto.FLOAT, [64, 64])],
+        [helper.make_tensor_value_info("cond_out", onnx.TensorProto.BOOL, []), helper.make_tensor_value_info("x_out", onnx.TensorProto.FLOAT, [64, 64])],
+        [numpy_helper.from_array(w, name="slow_w")],
+    )
+    g.node.extend([
+        helper.make_node("Loop", ["slow_trips", "slow_cond", "slow_x0"], ["slow_x"], body=body, name="slow_loop"),
+        helper.make_node("ReduceSum", ["slow_x"], ["slow_sum"], keepdims=0),
+        helper.make_node("Mul", ["slow_sum", "slow_zero"], ["slow_nothing"]),
+        helper.make_node("Add", [inner, "slow_nothing"], [out.name], name="slow_add"),
+    ])
+    onnx.checker.check_model(model)
+    return model
+
+
 def parity_rows(vectors: Path, width: int, rows: int) -> np.ndarray:
     cases = json.loads(vectors.read_text())["cases"]
     feats = [c["expected"] for c in cases if isinstance(c.get("expected"), list) and len(c["expected"]) == width]
@@ -54,6 +90,7 @@ def main() -> None:
     ap.add_argument("--version", required=True)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--break-spec", action="store_true")
+    ap.add_argument("--slow-iterations", type=int, default=0)
     ap.add_argument("--vectors", type=Path, default=Path(__file__).resolve().parents[2] / "test/vectors/features.json")
     ap.add_argument("--parity-rows", type=int, default=16)
     a = ap.parse_args()
@@ -62,6 +99,8 @@ def main() -> None:
     model = onnx.load(str(a.src / meta["file"]))
     if a.scale != 1.0:
         model = scaled(model, a.scale)
+    if a.slow_iterations > 0:
+        model = slowed(model, a.slow_iterations)
     a.dst.mkdir(parents=True, exist_ok=True)
     for extra in a.src.iterdir():
         if extra.name not in ("model.json", meta["file"], "parity.json"):
@@ -80,12 +119,12 @@ def main() -> None:
 
     meta["version"] = a.version
     meta["sha256"] = hashlib.sha256(data).hexdigest()
-    meta["variant"] = {"from": f"{meta['name']}/{a.src.name}", "scale": a.scale, "brokenSpec": a.break_spec,
+    meta["derived"] = {"from": f"{meta['name']}/{a.src.name}", "scale": a.scale, "brokenSpec": a.break_spec, "slowIterations": a.slow_iterations,
                        "note": "derived by training/tools/make_variant.py for the model-lifecycle tests"}
     if a.break_spec:
         meta["featureSpec"]["hash"] = hashlib.sha256(b"a feature spec this build does not compute").hexdigest()
     (a.dst / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    print(f"{a.dst}: {meta['name']}/{a.version} scale {a.scale}{' (broken spec)' if a.break_spec else ''}, parity rows {x.shape[0]}")
+    print(f"{a.dst}: {meta['name']}/{a.version} scale {a.scale}{' (broken spec)' if a.break_spec else ''}{f' slow x{a.slow_iterations}' if a.slow_iterations else ''}, parity rows {x.shape[0]}")
 
 
 if __name__ == "__main__":

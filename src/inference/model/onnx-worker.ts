@@ -3,6 +3,10 @@
  * the event loop (Kafka heartbeats, Redis, HTTP probes keep flowing). Messages:
  *   { type: 'load', modelPath, providers, threads } -> { type: 'loaded', provider, precision, attempts, inputName, outputName }
  *   { type: 'run', id, features, batch }            -> { type: 'result', id, output } | { type: 'error', id, message }
+ *   { type: 'close' }                               -> runs still in flight finish, the sessions are released, the thread exits
+ * The thread is never terminated while a native run may be in progress: onnxruntime-node aborts
+ * the whole process ("terminate called after throwing an instance of 'Napi::Error'") when a run
+ * completes into a worker that is being torn down. So closing is a message, not terminate().
  */
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
@@ -47,11 +51,28 @@ interface FaultMessage {
   ms: number;
 }
 
-port.on('message', (m: LoadMessage | RunMessage | FaultMessage) => {
+let closing = false;
+let inFlight = 0;
+
+port.on('message', (m: LoadMessage | RunMessage | FaultMessage | { type: 'close' }) => {
   if (m.type === 'load') void load(m);
   else if (m.type === 'test-fault') fault(m);
-  else void run(m);
+  else if (m.type === 'close') {
+    closing = true;
+    void maybeExit();
+  } else void run(m);
 });
+
+/** Once closing and no native run is in flight: release the sessions and end the thread. */
+async function maybeExit(): Promise<void> {
+  if (!closing || inFlight > 0) return;
+  await session?.release().catch(() => undefined);
+  await cpuSession?.release().catch(() => undefined);
+  session = null;
+  cpuSession = null;
+  port.close();
+  process.exit(0);
+}
 
 /** Test hooks (FS_TEST_HOOKS=1 only): die, or block the thread as a stuck native call would. */
 function fault(m: FaultMessage): void {
@@ -84,6 +105,11 @@ async function load(m: LoadMessage): Promise<void> {
 }
 
 async function run(m: RunMessage): Promise<void> {
+  if (closing) {
+    port.postMessage({ type: 'error', id: m.id, message: 'model closing' });
+    return;
+  }
+  inFlight++;
   try {
     if (!session) throw new Error('model not loaded');
     const input = new ort.Tensor('float32', m.features, [m.batch * rowsPerSeries, featureCount]);
@@ -95,5 +121,8 @@ async function run(m: RunMessage): Promise<void> {
     port.postMessage({ type: 'result', id: m.id, output: copy }, [copy.buffer]);
   } catch (err) {
     port.postMessage({ type: 'error', id: m.id, message: (err as Error).message });
+  } finally {
+    inFlight--;
+    if (closing) void maybeExit();
   }
 }

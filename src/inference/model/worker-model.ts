@@ -182,9 +182,11 @@ export class WorkerModel implements PrimaryModel {
     const now = Date.now();
     for (const c of this.#calls.values()) {
       if (now - c.since > hangMs) {
-        this.#o.log.warn({ hangMs }, 'inference worker hangs on a call; terminating it');
-        this.#lost(worker, `hung for over ${hangMs} ms (terminated)`);
-        void worker.terminate();
+        // not terminate(): a native run completing into a torn-down worker aborts the process.
+        // The hung thread is told to close (it exits once its call returns) and a new one serves.
+        this.#o.log.warn({ hangMs }, 'inference worker hangs on a call; abandoning it (it exits when the call returns) and starting another');
+        this.#lost(worker, `hung for over ${hangMs} ms (abandoned)`);
+        retire(worker);
         return;
       }
     }
@@ -217,6 +219,30 @@ export class WorkerModel implements PrimaryModel {
     if (this.#respawnTimer) clearTimeout(this.#respawnTimer);
     for (const c of this.#calls.values()) c.reject(new ForecastError('SHUTTING_DOWN', 'model closed'));
     this.#calls.clear();
-    await this.#worker?.terminate();
+    const w = this.#worker;
+    this.#worker = null;
+    if (w) await retire(w, 10_000);
   }
+}
+
+/**
+ * Close a worker without terminate() while a native run may be in flight (that aborts the
+ * process): it finishes its runs, releases its sessions and exits. Resolves when it has exited,
+ * or after `waitMs` (the thread is unref'd: one still busy in a native call does not keep the
+ * process alive, and exits on its own when the call returns).
+ */
+function retire(worker: Worker, waitMs = 0): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, waitMs);
+    timer.unref();
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      worker.postMessage({ type: 'close' });
+    } catch {
+      resolve();
+    }
+  });
 }
