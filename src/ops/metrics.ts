@@ -43,18 +43,17 @@ export class PipelineMetrics {
   readonly rolloutShift: Gauge<'phase' | 'test'>;
   readonly modelPhase: Gauge<'version' | 'role'>;
 
-  #accuracyAttached = false;
+  #accuracyCells: (() => Array<{ version: string; source: string; horizon: number; sums: { n: number; wape: number | null; bias: number | null; coverage: number | null; absErr?: number; err?: number; actual?: number } }>) | null = null;
 
-  /**
-   * Online accuracy per model version, source and horizon (read from the accuracy stage at
-   * scrape time): WAPE, bias, p10-p90 coverage, and the pairs they are made of.
-   */
-  attachAccuracy(cells: () => Array<{ version: string; source: string; horizon: number; sums: { n: number; wape: number | null; bias: number | null; coverage: number | null } }>): void {
-    if (this.#accuracyAttached) return;
-    this.#accuracyAttached = true;
-    const r = this.registry;
+  /** Online accuracy per model version, source and horizon, read from the accuracy stage at scrape time. */
+  attachAccuracy(cells: () => Array<{ version: string; source: string; horizon: number; sums: { n: number; wape: number | null; bias: number | null; coverage: number | null; absErr?: number; err?: number; actual?: number } }>): void {
+    this.#accuracyCells = cells;
+  }
+
+  #declareAccuracy(r: Registry): void {
     const labelNames = ['version', 'source', 'horizon'] as const;
-    const gauge = (name: string, help: string, pick: (s: { n: number; wape: number | null; bias: number | null; coverage: number | null }) => number | null) =>
+    const cells = () => this.#accuracyCells?.() ?? [];
+    const gauge = (name: string, help: string, pick: (s: { n: number; wape: number | null; bias: number | null; coverage: number | null; absErr?: number; err?: number; actual?: number }) => number | null) =>
       new Gauge({
         name,
         help,
@@ -72,11 +71,16 @@ export class PipelineMetrics {
     gauge('forecast_stream_online_bias', 'Bias of published forecasts against actuals (sum (p50 - actual) / sum actual; > 0 over-forecasts)', (s) => s.bias);
     gauge('forecast_stream_online_coverage', 'Share of actuals inside p10-p90 of published forecasts', (s) => s.coverage);
     gauge('forecast_stream_online_pairs', 'Forecast/actual pairs scored', (s) => s.n);
+    // the sums, so WAPE and bias pool exactly across horizons and pods (sum(abs)/sum(actual))
+    gauge('forecast_stream_online_abs_error', 'Sum of |actual - p50| over the scored pairs', (s) => s.absErr ?? null);
+    gauge('forecast_stream_online_error', 'Sum of (p50 - actual) over the scored pairs', (s) => s.err ?? null);
+    gauge('forecast_stream_online_actual', 'Sum of actuals over the scored pairs', (s) => s.actual ?? null);
   }
 
   constructor(e: PipelineEmitters) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'forecast_stream_' });
+    this.#declareAccuracy(r);
     this.recordsIn = new Counter({ name: 'forecast_stream_records_total', help: 'Input records ingested', labelNames: ['topic'], registers: [r] });
     this.rejected = new Counter({ name: 'forecast_stream_records_rejected_total', help: 'Bad input records (dead-lettered or skipped)', labelNames: ['topic', 'code'], registers: [r] });
     this.tooOld = new Counter({ name: 'forecast_stream_sales_too_old_total', help: 'Sales events older than the window, dropped', registers: [r] });
