@@ -275,6 +275,12 @@ export class ModelLifecycle implements ServingModels {
     return { ok: true, reason: `version ${c.model.version} refused` };
   }
 
+  /** The accuracy stage says a version's rolling WAPE degraded: the live one is rolled back if the previous is loaded. */
+  accuracyDegraded(version: string, reason: string): { ok: boolean; reason: string } {
+    if (version !== this.#live.model.version) return { ok: false, reason: `version ${version} is not live (${this.#live.model.version} is)` };
+    return this.rollback(reason);
+  }
+
   /** Operator or rule: back to the previous version (kept loaded). */
   rollback(reason: string): { ok: boolean; reason: string } {
     const prev = this.#previous;

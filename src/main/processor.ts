@@ -315,6 +315,13 @@ export class Processor {
         .catch((err: Error) => this.#log.warn({ err }, 'alert not sent'));
     }
     this.metrics.modelPhase.set({ version: model.version, role: 'live' }, 1);
+    // a live version whose accuracy against actuals degrades is rolled back to the previous one
+    // while that is still loaded (the lifecycle keeps it until the next promotion)
+    this.events.accuracy.on('degraded', ({ version, rollingWape, firstWape }) => {
+      if (!this.config.accuracyRollback || !this.#lifecycle) return;
+      const r = this.#lifecycle.accuracyDegraded(version, `online accuracy degraded: rolling WAPE ${rollingWape.toFixed(3)} against its first window's ${firstWape.toFixed(3)}`);
+      if (!r.ok) this.#log.warn({ version, reason: r.reason }, 'accuracy degraded; not rolled back');
+    });
     this.#lifecycle.start();
 
     this.#batcher = new AffectedBatcher({

@@ -113,6 +113,8 @@ export const configSchema = z
     accuracyWindow: int(1, 400).optional(),
     /** FS_ACCURACY_MARGIN: a version whose rolling WAPE exceeds its first window's by this share raises an accuracy-degraded alert. */
     accuracyMargin: z.coerce.number().positive().default(0.25),
+    /** FS_ACCURACY_ROLLBACK: an accuracy-degraded live version is rolled back to the previous version when one is loaded. */
+    accuracyRollback: bool.default(true),
     /** FS_ACCURACY_MIN_PAIRS: scored pairs the rolling window needs before it is compared with the first. */
     accuracyMinPairs: int(1).default(500),
     /** FS_MODEL_TIMEOUT_MS: a primary inference call slower than this counts as a failure. */
@@ -244,6 +246,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   accuracyWindow: ['FS_ACCURACY_WINDOW'],
   accuracyMargin: ['FS_ACCURACY_MARGIN'],
   accuracyMinPairs: ['FS_ACCURACY_MIN_PAIRS'],
+  accuracyRollback: ['FS_ACCURACY_ROLLBACK'],
   rolloutPolicy: ['FS_ROLLOUT_POLICY'],
   shadowSeries: ['FS_SHADOW_SERIES'],
   canaryPercent: ['FS_CANARY_PERCENT'],
