@@ -1,6 +1,6 @@
 import type { TypedEmitter } from '../core/typed-emitter.js';
 import type { ServedGroup } from '../inference/serving-models.js';
-import type { PendingForecast, PendingForecasts } from './pending-forecasts.js';
+import type { IssuedForecast, PendingForecast, PendingForecasts } from './pending-forecasts.js';
 
 /** One forecast scored against its actual. */
 export interface ScoredPair extends PendingForecast {
@@ -81,6 +81,8 @@ export interface OnlineAccuracyOptions {
   margin: number;
   /** Pairs the rolling window needs before it is compared. */
   minPairs: number;
+  /** Which series are scored (a stable share by id hash, to bound Redis memory on large catalogs); absent: all. */
+  sample?: (seriesId: string) => boolean;
   events: TypedEmitter<AccuracyEvents>;
 }
 
@@ -107,21 +109,22 @@ export class OnlineAccuracy {
 
   /** A live batch was forecast (and is being published): keep its forecasts, score what closed. */
   observe(groups: readonly ServedGroup[]): void {
-    const issued: PendingForecast[] = [];
-    const closing: Array<{ seriesId: string; targets: number[]; sales: ReadonlyMap<number, number> }> = [];
+    const issued: IssuedForecast[] = [];
+    const closing: Array<{ seriesId: string; from: number; to: number; sales: ReadonlyMap<number, number> }> = [];
     const H = this.#o.horizons;
     for (const g of groups) {
       for (let i = 0; i < g.forecasts.length; i++) {
         const f = g.forecasts[i]!;
+        if (this.#o.sample && !this.#o.sample(f.seriesId)) continue;
         const snap = g.snapshots[i]!;
         const origin = f.originBucket;
-        for (const h of f.horizons) issued.push({ seriesId: f.seriesId, target: origin + h.horizon, origin, horizon: h.horizon, version: f.modelVersion, source: f.source, p10: h.p10, p50: h.p50, p90: h.p90 });
+        const values = new Float32Array(f.horizons.length * 3);
+        f.horizons.forEach((h, k) => values.set([h.p10, h.p50, h.p90], k * 3));
+        issued.push({ seriesId: f.seriesId, origin, version: f.modelVersion, source: f.source, values });
         const upTo = origin - this.#o.closeDelay;
         const last = this.#lastClosed.get(f.seriesId) ?? upTo - H - 1;
         if (upTo > last) {
-          const targets: number[] = [];
-          for (let t = Math.max(last + 1, upTo - H); t <= upTo; t++) targets.push(t);
-          closing.push({ seriesId: f.seriesId, targets, sales: snap.sales });
+          closing.push({ seriesId: f.seriesId, from: Math.max(last + 1, upTo - H), to: upTo, sales: snap.sales });
           this.#lastClosed.set(f.seriesId, upTo);
         }
       }
@@ -139,11 +142,11 @@ export class OnlineAccuracy {
     while (this.#pendingRounds > 0) await this.#chain;
   }
 
-  async #round(issued: PendingForecast[], closing: Array<{ seriesId: string; targets: number[]; sales: ReadonlyMap<number, number> }>): Promise<void> {
+  async #round(issued: IssuedForecast[], closing: Array<{ seriesId: string; from: number; to: number; sales: ReadonlyMap<number, number> }>): Promise<void> {
     const pairs: ScoredPair[] = [];
     await Promise.all(
       closing.map(async (c) => {
-        for (const p of await this.#o.pending.take(c.seriesId, c.targets)) pairs.push({ ...p, actual: c.sales.get(p.target) ?? 0 });
+        for (const p of await this.#o.pending.close(c.seriesId, c.from, c.to, this.#o.horizons)) pairs.push({ ...p, actual: c.sales.get(p.target) ?? 0 });
       }),
     );
     await this.#o.pending.record(issued);

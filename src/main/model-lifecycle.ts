@@ -1,6 +1,7 @@
 import { stat, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import { seriesBucket } from '../core/series-hash.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { floatsPerSeries } from '../inference/features/feature-family.js';
 import type { PrimaryModel } from '../inference/forecast.js';
@@ -477,15 +478,8 @@ export class ModelLifecycle implements ServingModels {
   }
 }
 
-/** Stable share 0..99 of a series id (FNV-1a): the same series stays in or out of a canary. */
-export function canaryBucket(seriesId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seriesId.length; i++) {
-    h ^= seriesId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % 100;
-}
+/** The canary's share of series: a stable bucket 0..99 of the series id. */
+export const canaryBucket = seriesBucket;
 
 /** Names, sizes and modification times of a version folder's files: changes while a copy is in progress. */
 async function filesSignature(dir: string): Promise<string> {

@@ -38,6 +38,7 @@ import { findStartupArtifact, loadFallbackModel, loadPrimaryModel, modelSettings
 import { ModelLifecycle } from './model-lifecycle.js';
 import { OnlineAccuracy, type AccuracyEvents } from '../accuracy/online-accuracy.js';
 import { RedisPendingForecasts } from '../accuracy/pending-forecasts.js';
+import { seriesBucket } from '../core/series-hash.js';
 
 /** Start-up dependency failures name the service, its setting and the usual fix. */
 async function unavailable<T>(p: Promise<T>, code: 'KAFKA_UNAVAILABLE' | 'STATE_UNAVAILABLE' | 'REGISTRY_UNAVAILABLE', what: string): Promise<T> {
@@ -283,6 +284,7 @@ export class Processor {
         window: c.accuracyWindow ?? (settings.bucketSize === 'day' ? 7 : 4),
         margin: c.accuracyMargin,
         minPairs: c.accuracyMinPairs,
+        ...(c.accuracySamplePercent < 100 ? { sample: (id: string) => seriesBucket(id) < c.accuracySamplePercent } : {}),
         events: this.events.accuracy,
       });
       this.metrics.attachAccuracy(() => this.#accuracy?.cells() ?? []);

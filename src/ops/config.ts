@@ -113,6 +113,8 @@ export const configSchema = z
     accuracyWindow: int(1, 400).optional(),
     /** FS_ACCURACY_MARGIN: a version whose rolling WAPE exceeds its first window's by this share raises an accuracy-degraded alert. */
     accuracyMargin: z.coerce.number().positive().default(0.25),
+    /** FS_ACCURACY_SAMPLE_PERCENT: share of series (by id hash, stable) whose forecasts are kept and scored; Redis holds one key per scored series and open origin (H + delay + 1 of them), about 13 KB per series for a 28-day model. */
+    accuracySamplePercent: int(1, 100).default(100),
     /** FS_ACCURACY_ROLLBACK: an accuracy-degraded live version is rolled back to the previous version when one is loaded. */
     accuracyRollback: bool.default(true),
     /** FS_ACCURACY_MIN_PAIRS: scored pairs the rolling window needs before it is compared with the first. */
@@ -247,6 +249,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   accuracyMargin: ['FS_ACCURACY_MARGIN'],
   accuracyMinPairs: ['FS_ACCURACY_MIN_PAIRS'],
   accuracyRollback: ['FS_ACCURACY_ROLLBACK'],
+  accuracySamplePercent: ['FS_ACCURACY_SAMPLE_PERCENT'],
   rolloutPolicy: ['FS_ROLLOUT_POLICY'],
   shadowSeries: ['FS_SHADOW_SERIES'],
   canaryPercent: ['FS_CANARY_PERCENT'],

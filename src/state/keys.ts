@@ -36,9 +36,9 @@ export class KeyBuilder {
     return `${this.prefix}:{catalog}:series`;
   }
 
-  /** Hash: `<origin>:<horizon>` -> the latest forecast issued for this target bucket, awaiting its actual (TTL; online accuracy). */
-  pendingForecasts(seriesId: string, target: number): string {
-    return `${this.prefix}:{s:${seriesId}}:fc:${target}`;
+  /** String: the latest forecast issued from this origin bucket (version, source, float32 quantiles), awaiting its actuals (TTL; online accuracy). */
+  pendingForecasts(seriesId: string, origin: number): string {
+    return `${this.prefix}:{s:${seriesId}}:fc:${origin}`;
   }
 
   /** Whether a key is online-accuracy bookkeeping (left out of state dumps: not input state). */

@@ -9,7 +9,7 @@ import type { FallbackModel } from '../../src/inference/forecaster.js';
  */
 export class FakePrimaryModel implements PrimaryModel {
   readonly name = 'fake';
-  readonly version = 'v1';
+  readonly version: string = 'v1';
   readonly horizons = 4;
   readonly family = walmartWeeklyFamily('week');
   readonly inputs = this.family.inputs;
