@@ -6,6 +6,7 @@ import { flashPromotion, fullRefresh, latency, machine, processorRss, throughput
 import { configToEnv, type Config } from '../../ops/config.js';
 import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
+import { appendTrend, currentCommit } from '../../tools/bench/trend.js';
 
 const ALL = ['throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss'] as const;
 
@@ -84,6 +85,9 @@ export function benchCommand(): Command {
       await mkdir(opts.out, { recursive: true });
       const doc = { date: new Date().toISOString(), machine: machine(), config: { batchMaxSize: base.batchMaxSize, batchMaxDelayMs: base.batchMaxDelayMs, inferenceThreads: base.inferenceThreads, executionProviders: base.executionProviders }, results };
       await writeFile(`${opts.out}/pipeline-${day}.json`, `${JSON.stringify(doc, null, 2)}\n`);
+      const m = machine();
+      const n = await appendTrend(`${opts.out}/trend.csv`, { date: doc.date, commit: currentCommit(), machine: `${m.cpu} x${m.cores}, ${m.memoryGiB} GiB, node ${m.node}`, results });
+      process.stderr.write(`bench: ${n} line(s) appended to ${opts.out}/trend.csv\n`);
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     });
 }
