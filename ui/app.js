@@ -206,6 +206,18 @@ async function refreshOps() {
     const s = o.forecastsBySource;
     $('ops-sources').innerHTML = `<table><tr><th>primary</th><td class="num">${s.primary}</td></tr><tr><th>fallback</th><td class="num">${s.fallback}</td></tr><tr><th>cold start</th><td class="num">${s.cold_start}</td></tr><tr><th>fallback share</th><td class="num">${o.fallbackShare === null ? '–' : pct(o.fallbackShare).replace('+', '')}</td></tr></table>`;
     $('ops-lag').tBodies[0].innerHTML = Object.entries(o.consumerLag || {}).map(([t, n]) => `<tr><td>${esc(t)}</td><td class="num">${n}</td></tr>`).join('') || '<tr><td colspan="2" class="muted">not measured yet</td></tr>';
+    const lc = o.lifecycle;
+    if (lc) {
+      const c = lc.candidate;
+      $('ops-lifecycle').innerHTML = `<table><tr><th>live</th><td>${esc(lc.live.version)} since ${new Date(lc.live.since).toLocaleTimeString()}</td></tr><tr><th>previous (rollback target)</th><td>${lc.previous ? esc(lc.previous.version) : '<span class="muted">none loaded</span>'}</td></tr><tr><th>candidate</th><td>${c ? `${esc(c.version)}: ${esc(c.phase)}${c.phase === 'canary' ? ` on ${c.canaryPercent}% of series` : ''}, ${c.compared} of ${c.target} series compared (policy ${esc(c.policy)})` : '<span class="muted">none</span>'}</td></tr><tr><th>refused</th><td>${lc.rejected.length ? lc.rejected.map((r) => `<div><b>${esc(r.version)}</b> · ${esc(r.check)}: ${esc(r.reason)}</div>`).join('') : '<span class="muted">none</span>'}</td></tr><tr><th>watch</th><td>${lc.watchMs ? `every ${lc.watchMs / 1000} s` : 'off (POST /v1/models only)'}, policy ${esc(lc.policy)}</td></tr></table>`;
+      $('ops-timeline').tBodies[0].innerHTML = lc.timeline.slice().reverse().map((e) => `<tr><td>${new Date(e.at).toLocaleTimeString()}</td><td>${esc(e.event)}</td><td>${esc(e.version)}</td><td>${esc(e.detail)}</td></tr>`).join('');
+    }
+    const acc = o.accuracy || [];
+    const f3 = (x) => (x === null || x === undefined ? '–' : fmt(x, 3));
+    const cov = (x) => (x === null || x === undefined ? '–' : pct(x).replace('+', ''));
+    $('ops-accuracy').tBodies[0].innerHTML = acc.length
+      ? acc.map((a) => `<tr><td>${esc(a.version)}${a.degraded ? ' <span class="pill bad">degraded</span>' : ''}</td><td class="num">${a.pairs}</td><td class="num">${f3(a.wape)}</td><td class="num">${a.bias === null ? '–' : pct(a.bias)}</td><td class="num">${cov(a.coverage)}</td><td class="num">${f3(a.firstWindow.wape)}</td><td class="num">${f3(a.rollingWindow.wape)}</td><td>${Object.entries(a.bySource).map(([k, v]) => `${esc(k)} ${f3(v.wape)} (${v.pairs})`).join(', ')}</td></tr>`).join('')
+      : '<tr><td colspan="8" class="muted">no bucket has closed yet (a forecast is scored once its series has sold past the target)</td></tr>';
     $('ops-dlq').tBodies[0].innerHTML = o.deadLetters.length ? o.deadLetters.map((d) => `<tr><td>${esc(d.code)}</td><td class="num">${d.count}</td><td>${d.latest.map((l) => `<div>${new Date(l.at).toLocaleTimeString()} · ${esc(l.topic)} · <b>${esc(l.field)}</b>: ${esc(l.reason)}</div>`).join('')}</td></tr>`).join('') : '<tr><td colspan="3" class="muted">no bad input since start</td></tr>';
   } catch (e) {
     report(e);

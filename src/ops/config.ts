@@ -112,11 +112,11 @@ export const configSchema = z
     /** FS_ACCURACY_WINDOW: buckets in a version's first and rolling accuracy windows; default 7 (day models) or 4 (week models). */
     accuracyWindow: int(1, 400).optional(),
     /** FS_ACCURACY_MARGIN: a version whose rolling WAPE exceeds its first window's by this share raises an accuracy-degraded alert. */
-    accuracyMargin: z.coerce.number().positive().default(0.25),
+    accuracyMargin: z.coerce.number().positive().default(0.5),
     /** FS_ACCURACY_SAMPLE_PERCENT: share of series (by id hash, stable) whose forecasts are kept and scored; Redis holds one key per scored series and open origin (H + delay + 1 of them), about 13 KB per series for a 28-day model. */
     accuracySamplePercent: int(1, 100).default(100),
-    /** FS_ACCURACY_ROLLBACK: an accuracy-degraded live version is rolled back to the previous version when one is loaded. */
-    accuracyRollback: bool.default(true),
+    /** FS_ACCURACY_ROLLBACK: an accuracy-degraded live version is rolled back to the previous version when one is loaded (off: the alert only; week-to-week WAPE moves a lot on small catalogs). */
+    accuracyRollback: bool.default(false),
     /** FS_ACCURACY_MIN_PAIRS: scored pairs the rolling window needs before it is compared with the first. */
     accuracyMinPairs: int(1).default(500),
     /** FS_MODEL_TIMEOUT_MS: a primary inference call slower than this counts as a failure. */

@@ -169,6 +169,11 @@ describe('explorer page in headless Chromium (real stack, daily model)', () => {
     expect(ops.forecastsBySource.primary).toBeGreaterThan(0);
     expect(Object.keys(ops.consumerLag)).toContain(driver.config.topicSales);
     expect(await page.$eval('#ops-sources', (e) => e.textContent)).toContain(String(ops.forecastsBySource.primary));
+    // the model lifecycle card names the live version the status reports; the accuracy table renders
+    const live = (ops as unknown as { lifecycle: { live: { version: string } } }).lifecycle.live.version;
+    await until(`document.querySelector('#ops-lifecycle').textContent.includes(${JSON.stringify(live)})`, 'the live version in the model-versions card');
+    expect(await page.$eval('#ops-timeline tbody', (e) => e.textContent)).toContain('serving at start');
+    expect(await page.$$eval('#ops-accuracy tbody tr', (rows) => rows.length)).toBeGreaterThan(0);
     await page.screenshot({ path: `${SHOTS}operations.png`, fullPage: true });
   }, 60_000);
 });
