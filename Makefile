@@ -3,6 +3,9 @@
 # local stack when it is not running; `with-stack.sh` stops only what it started.
 SHELL := /bin/bash
 export ONNXRUNTIME_NODE_INSTALL := skip
+# @confluentinc/kafka-javascript (optional; the bench compares it) builds librdkafka from the
+# source it ships; dynamic linking uses Debian's OpenSSL/zlib instead of downloading them
+export CKJS_LINKING := dynamic
 export npm_config_update_notifier := false
 # STACK=external: use the Kafka/registry/Redis named by KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
 # REDIS_URL instead of starting the local stack.

@@ -7,8 +7,9 @@ import { configToEnv, type Config } from '../../ops/config.js';
 import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 import { appendTrend, currentCommit } from '../../tools/bench/trend.js';
+import { rawClients, type RawResult } from '../../tools/bench/raw-clients.js';
 
-const ALL = ['throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss'] as const;
+const ALL = ['raw-clients', 'throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss'] as const;
 
 /** Environment that points `forecast-stream run` at a bench config. */
 function processorEnv(c: Config): NodeJS.ProcessEnv {
@@ -55,7 +56,9 @@ export function benchCommand(): Command {
       for (const s of opts.scenarios.split(',')) {
         process.stderr.write(`bench: ${s}...\n`);
         const r =
-          s === 'throughput'
+          s === 'raw-clients'
+            ? { scenario: 'raw-clients', clients: await rawClients(base.kafkaBrokers as string[], { tag: `b${randomBytes(3).toString('hex')}`, log: ctx.log }) }
+            : s === 'throughput'
             ? await throughput(ctx)
             : s === 'latency'
               ? await latency(ctx)
@@ -85,9 +88,29 @@ export function benchCommand(): Command {
       await mkdir(opts.out, { recursive: true });
       const doc = { date: new Date().toISOString(), machine: machine(), config: { batchMaxSize: base.batchMaxSize, batchMaxDelayMs: base.batchMaxDelayMs, inferenceThreads: base.inferenceThreads, executionProviders: base.executionProviders }, results };
       await writeFile(`${opts.out}/pipeline-${day}.json`, `${JSON.stringify(doc, null, 2)}\n`);
+      process.stderr.write(`${clientTable(results)}\n`);
       const m = machine();
       const n = await appendTrend(`${opts.out}/trend.csv`, { date: doc.date, commit: currentCommit(), machine: `${m.cpu} x${m.cores}, ${m.memoryGiB} GiB, node ${m.node}`, results });
       process.stderr.write(`bench: ${n} line(s) appended to ${opts.out}/trend.csv\n`);
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     });
+}
+
+/**
+ * The clients side by side, and the processor against its client's raw numbers measured in the
+ * same run: throughput as a share of the raw consume ceiling, latency p99 above the raw hop's.
+ */
+export function clientTable(results: readonly ScenarioResult[]): string {
+  const raw = results.find((r) => r.scenario === 'raw-clients') as { clients: RawResult[] } | undefined;
+  if (!raw) return '';
+  const tp = results.find((r) => r.scenario === 'throughput') as { eventsPerSecond?: number } | undefined;
+  const lat = results.find((r) => r.scenario === 'latency') as { p99Ms?: number; p50Ms?: number } | undefined;
+  const rows = ['| client | consume ceiling (records/s) | hop p50 / p99 / p999 (ms) at 2,000/s |', '| --- | ---: | --- |'];
+  for (const c of raw.clients) {
+    rows.push(c.installed && !c.error ? `| ${c.client} ${c.version ?? ''} | ${c.ceilingRecordsPerSec} | ${c.hop!.p50Ms} / ${c.hop!.p99Ms} / ${c.hop!.p999Ms} |` : `| ${c.client} | ${c.installed ? `failed: ${c.error}` : 'not installed'} | |`);
+  }
+  const kjs = raw.clients.find((c) => c.client === 'kafkajs' && c.ceilingRecordsPerSec);
+  if (kjs && tp?.eventsPerSecond) rows.push('', `processor (kafkajs) throughput ${tp.eventsPerSecond} ev/s = ${(tp.eventsPerSecond / kjs.ceilingRecordsPerSec!).toFixed(2)} of the kafkajs consume ceiling (target >= 0.5)`);
+  if (kjs?.hop && lat?.p99Ms) rows.push(`processor (kafkajs) end-to-end p99 ${lat.p99Ms} ms at 2,000 ev/s = ${(lat.p99Ms / kjs.hop.p99Ms).toFixed(1)}x the kafkajs hop p99 ${kjs.hop.p99Ms} ms (targets: <= 25 ms, <= 3x)`);
+  return rows.join('\n');
 }
