@@ -53,9 +53,65 @@ export const ModelMetadataSchema = z.object({
     p50OverScale: z.array(z.array(z.number())),
     widthOverScale: z.array(z.array(z.number())),
   }).passthrough(),
+  /**
+   * A version derived from another one (training/tools/make_variant.py, make_precision_variants.py).
+   * A precision variant (`precision` 'fp16' | 'int8') carries the gate training ran against its
+   * FP32 source; checkVariantGate re-checks it at load. Other derived versions (the lifecycle
+   * test variants) have no `precision` and no gate.
+   */
+  variant: z.object({
+    precision: z.string().optional(),
+    from: z.string().optional(),
+    gate: z.object({}).passthrough().optional(),
+  }).passthrough().optional(),
 }).passthrough();
 
 export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;
+
+/** The issue's rule: a precision variant may move the held-back WAPE by less than 2% (relative). */
+export const VARIANT_MAX_REL_WAPE_CHANGE = 0.02;
+const VARIANT_PRECISIONS = ['fp16', 'int8'];
+
+/**
+ * Why a precision variant must not serve, or null when it may (and for every version that is not
+ * one). The metadata must carry a gate that passed and is consistent with its own numbers:
+ * `|relChange| < 0.02` and equal to `(wape - baseWape) / baseWape`, `maxRelDiff <= tolerance`,
+ * finite numbers, the held-back window named, and for INT8 a calibration set that holds rows of
+ * holiday and promotion weeks. Pure: reads the metadata only (the numbers were measured in
+ * training, on data the processor does not have).
+ */
+export function checkVariantGate(m: ModelMetadata): string | null {
+  const v = m.variant;
+  if (v === undefined || v.precision === undefined) return null;
+  const id = `${m.name}/${m.version}`;
+  if (!VARIANT_PRECISIONS.includes(v.precision)) return `${id}: variant precision '${v.precision}' is not one of ${VARIANT_PRECISIONS.join(', ')}`;
+  if (typeof v.from !== 'string' || v.from.length === 0) return `${id}: ${v.precision} variant does not name the version it was made from`;
+  const g = v.gate as Record<string, unknown> | undefined;
+  if (g === undefined || g === null || typeof g !== 'object') return `${id}: ${v.precision} variant carries no gate result`;
+  const num = (k: string): number | null => (typeof g[k] === 'number' && Number.isFinite(g[k]) ? (g[k] as number) : null);
+  for (const k of ['baseWape', 'wape', 'relChange', 'maxAbsDiff', 'maxRelDiff', 'tolerance']) {
+    if (num(k) === null) return `${id}: gate.${k} is missing or not a finite number`;
+  }
+  const [baseWape, wape, relChange, maxAbsDiff, maxRelDiff, tolerance] = ['baseWape', 'wape', 'relChange', 'maxAbsDiff', 'maxRelDiff', 'tolerance'].map((k) => num(k)!) as [number, number, number, number, number, number];
+  if (typeof g.heldBack !== 'string' || g.heldBack.length === 0) return `${id}: gate.heldBack does not name the held-back window`;
+  if (typeof g.passed !== 'boolean') return `${id}: gate.passed is missing`;
+  if (!g.passed) return `${id}: its ${v.precision} gate failed in training (WAPE ${baseWape} -> ${wape}, relative change ${relChange}, max relative difference ${maxRelDiff} vs tolerance ${tolerance})`;
+  if (baseWape <= 0 || wape < 0 || maxAbsDiff < 0 || maxRelDiff < 0 || tolerance <= 0) return `${id}: gate figures out of range (baseWape ${baseWape}, wape ${wape}, maxAbsDiff ${maxAbsDiff}, maxRelDiff ${maxRelDiff}, tolerance ${tolerance})`;
+  const recomputed = (wape - baseWape) / baseWape;
+  // The figures are rounded to 6 decimals when written: allow that much.
+  if (Math.abs(recomputed - relChange) > 1e-5 + 1e-6 / baseWape) return `${id}: gate.relChange ${relChange} does not match its WAPEs (${baseWape} -> ${wape}: ${recomputed.toFixed(6)})`;
+  if (Math.abs(relChange) >= VARIANT_MAX_REL_WAPE_CHANGE) return `${id}: held-back WAPE moved ${(100 * relChange).toFixed(2)}% (${baseWape} -> ${wape}); a variant must stay within ${100 * VARIANT_MAX_REL_WAPE_CHANGE}%`;
+  if (maxRelDiff > tolerance) return `${id}: outputs differ from FP32 by up to ${maxRelDiff} (relative), over the stated tolerance ${tolerance}`;
+  if (v.precision === 'int8') {
+    const c = g.calibration as Record<string, unknown> | null | undefined;
+    if (c === undefined || c === null || typeof c !== 'object') return `${id}: int8 variant carries no calibration result`;
+    if (typeof c.rows !== 'number' || !Number.isInteger(c.rows) || c.rows <= 0) return `${id}: int8 calibration.rows is missing or not a positive integer`;
+    if (typeof c.windows !== 'string' || c.windows.length === 0) return `${id}: int8 calibration.windows does not name the calibration windows`;
+    if (c.includesHolidays !== true) return `${id}: int8 calibration set holds no holiday weeks`;
+    if (c.includesPromotions !== true) return `${id}: int8 calibration set holds no promotion (markdown) weeks`;
+  }
+  return null;
+}
 
 export interface ModelArtifact {
   dir: string;
