@@ -6,7 +6,7 @@ import { TypedEmitter } from '../core/typed-emitter.js';
 import { floatsPerSeries } from '../inference/features/feature-family.js';
 import type { PrimaryModel } from '../inference/forecast.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
-import { compareVersions, listVersions, loadModelArtifact, readParity, type ModelArtifact } from '../inference/model/model-artifact.js';
+import { checkVariantGate, compareVersions, listVersions, loadModelArtifact, readParity, type ModelArtifact } from '../inference/model/model-artifact.js';
 import { checkQuantiles } from '../inference/output-check.js';
 import { normalisedMedians, outputShift, percentile } from '../inference/rollout-compare.js';
 import type { SeriesSnapshot } from '../inference/series-snapshot.js';
@@ -186,6 +186,9 @@ export class ModelLifecycle implements ServingModels {
         const msg = (err as Error).message;
         return refuse(/feature spec/.test(msg) ? 'feature-spec' : /sha256/.test(msg) ? 'sha256' : 'artifact', msg);
       }
+      // an FP16/INT8 variant carries its training gate: refused here if that gate did not pass
+      const gate = checkVariantGate(artifact.metadata);
+      if (gate) return refuse('variant-gate', gate);
       const misfit = this.#misfit(artifact);
       if (misfit) return refuse('compatibility', misfit);
       try {

@@ -4,7 +4,7 @@ import { forecastFallback } from '../inference/fallback/fallback-forecast.js';
 import type { BucketSize } from '../inference/features/bucket-clock.js';
 import type { DriftReference, PrimaryModel } from '../inference/forecast.js';
 import type { FallbackModel } from '../inference/forecaster.js';
-import { compareVersions, findModelDir, listVersions, loadModelArtifact, type ModelArtifact, type ModelMetadata } from '../inference/model/model-artifact.js';
+import { checkVariantGate, compareVersions, findModelDir, listVersions, loadModelArtifact, type ModelArtifact, type ModelMetadata } from '../inference/model/model-artifact.js';
 import { WorkerModel, type WorkerModelOptions } from '../inference/model/worker-model.js';
 import type { Config } from '../ops/config.js';
 import type { Logger } from '../ops/logger.js';
@@ -59,7 +59,11 @@ export async function findStartupArtifact(c: Config): Promise<{ artifact: ModelA
   const skipped: SkippedVersion[] = [];
   const tryDir = async (dir: string): Promise<ModelArtifact | null> => {
     try {
-      return await loadModelArtifact(dir);
+      const a = await loadModelArtifact(dir);
+      // an FP16/INT8 variant whose training gate did not pass is not served
+      const gate = checkVariantGate(a.metadata);
+      if (gate) throw new Error(`variant gate: ${gate}`);
+      return a;
     } catch (cause) {
       skipped.push({ version: basename(dir), reason: (cause as Error).message });
       return null;

@@ -48,7 +48,7 @@ async function setup(keepParity = false) {
     clock: new ManualClock(Date.UTC(2012, 5, 1)),
     log: pino({ level: 'silent' }),
   });
-  return { lc, said };
+  return { lc, said, engines };
 }
 
 describe('model lifecycle (unit)', () => {
@@ -76,6 +76,19 @@ describe('model lifecycle (unit)', () => {
     expect(r).toMatchObject({ ok: false, check: 'parity' });
     expect(r.reason).toMatch(/in training \(relative difference/);
     expect(lc.liveModel.version).toBe('3-2012-04-27');
+    await lc.close();
+  });
+
+  it('refuses an INT8 variant whose training gate failed (check variant-gate), and admits one that passed', async () => {
+    const { lc, engines: dir } = await setup();
+    cpSync(resolve('test/fixtures/precision/walmart-mlp/3-2012-04-27-int8-allops'), join(dir, 'walmart-mlp', '3-2012-04-27-int8-allops'), { recursive: true });
+    cpSync(resolve('test/fixtures/precision/walmart-mlp/3-2012-04-27-int8'), join(dir, 'walmart-mlp', '3-2012-04-27-int8'), { recursive: true });
+    rmSync(join(dir, 'walmart-mlp', '3-2012-04-27-int8', 'parity.json'));
+    const bad = await lc.consider('3-2012-04-27-int8-allops', 'promote', 'admin');
+    expect(bad).toMatchObject({ ok: false, check: 'variant-gate' });
+    expect(bad.reason).toMatch(/gate/);
+    expect(await lc.consider('3-2012-04-27-int8', 'promote', 'admin')).toEqual({ ok: true });
+    expect(lc.liveModel.version).toBe('3-2012-04-27-int8');
     await lc.close();
   });
 
