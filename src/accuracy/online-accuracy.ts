@@ -1,6 +1,9 @@
 import type { TypedEmitter } from '../core/typed-emitter.js';
 import type { ServedGroup } from '../inference/serving-models.js';
-import type { IssuedForecast, PendingForecast, PendingForecasts } from './pending-forecasts.js';
+import type { Closing, IssuedForecast, PendingForecast, PendingForecasts } from './pending-forecasts.js';
+
+/** Scoring rounds waiting for Redis before new ones are dropped (memory stays bounded under overload). */
+const MAX_PENDING_ROUNDS = 32;
 
 /** One forecast scored against its actual. */
 export interface ScoredPair extends PendingForecast {
@@ -102,6 +105,7 @@ export class OnlineAccuracy {
   readonly #lastClosed = new Map<string, number>();
   #chain: Promise<void> = Promise.resolve();
   #pendingRounds = 0;
+  #dropped = 0;
 
   constructor(o: OnlineAccuracyOptions) {
     this.#o = o;
@@ -110,7 +114,8 @@ export class OnlineAccuracy {
   /** A live batch was forecast (and is being published): keep its forecasts, score what closed. */
   observe(groups: readonly ServedGroup[]): void {
     const issued: IssuedForecast[] = [];
-    const closing: Array<{ seriesId: string; from: number; to: number; sales: ReadonlyMap<number, number> }> = [];
+    const closing: Closing[] = [];
+    const sales = new Map<string, ReadonlyMap<number, number>>();
     const H = this.#o.horizons;
     for (const g of groups) {
       for (let i = 0; i < g.forecasts.length; i++) {
@@ -119,22 +124,38 @@ export class OnlineAccuracy {
         const snap = g.snapshots[i]!;
         const origin = f.originBucket;
         const values = new Float32Array(f.horizons.length * 3);
-        f.horizons.forEach((h, k) => values.set([h.p10, h.p50, h.p90], k * 3));
+        for (let k = 0; k < f.horizons.length; k++) {
+          const h = f.horizons[k]!;
+          values[k * 3] = h.p10;
+          values[k * 3 + 1] = h.p50;
+          values[k * 3 + 2] = h.p90;
+        }
         issued.push({ seriesId: f.seriesId, origin, version: f.modelVersion, source: f.source, values });
         const upTo = origin - this.#o.closeDelay;
         const last = this.#lastClosed.get(f.seriesId) ?? upTo - H - 1;
         if (upTo > last) {
-          closing.push({ seriesId: f.seriesId, from: Math.max(last + 1, upTo - H), to: upTo, sales: snap.sales });
+          closing.push({ seriesId: f.seriesId, from: Math.max(last + 1, upTo - H), to: upTo });
+          sales.set(f.seriesId, snap.sales);
           this.#lastClosed.set(f.seriesId, upTo);
         }
       }
     }
     if (issued.length === 0 && closing.length === 0) return;
+    // bounded: if Redis falls behind, rounds are dropped (counted), never queued without end
+    if (this.#pendingRounds >= MAX_PENDING_ROUNDS) {
+      this.#dropped += issued.length;
+      return;
+    }
     this.#pendingRounds++;
     this.#chain = this.#chain
-      .then(() => this.#round(issued, closing))
+      .then(() => this.#round(issued, closing, sales))
       .catch((err: Error) => this.#o.events.emit('failed', { error: err.message }))
       .finally(() => this.#pendingRounds--);
+  }
+
+  /** Forecasts not kept because scoring had fallen MAX_PENDING_ROUNDS rounds behind. */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   /** Resolves when every round observed so far is done (tests, shutdown). */
@@ -142,15 +163,10 @@ export class OnlineAccuracy {
     while (this.#pendingRounds > 0) await this.#chain;
   }
 
-  async #round(issued: IssuedForecast[], closing: Array<{ seriesId: string; from: number; to: number; sales: ReadonlyMap<number, number> }>): Promise<void> {
-    const pairs: ScoredPair[] = [];
-    await Promise.all(
-      closing.map(async (c) => {
-        for (const p of await this.#o.pending.close(c.seriesId, c.from, c.to, this.#o.horizons)) pairs.push({ ...p, actual: c.sales.get(p.target) ?? 0 });
-      }),
-    );
-    await this.#o.pending.record(issued);
-    if (pairs.length === 0) return;
+  async #round(issued: IssuedForecast[], closing: Closing[], sales: ReadonlyMap<string, ReadonlyMap<number, number>>): Promise<void> {
+    const kept = await this.#o.pending.exchange(issued, closing, this.#o.horizons);
+    if (kept.length === 0) return;
+    const pairs: ScoredPair[] = kept.map((p) => ({ ...p, actual: sales.get(p.seriesId)?.get(p.target) ?? 0 }));
     for (const p of pairs) this.#add(p);
     this.#o.events.emit('scored', { pairs });
     for (const [version, v] of this.#versions) this.#checkDegraded(version, v);

@@ -31,10 +31,19 @@ export interface PendingForecast {
  * TTL, so a series that stops selling leaves nothing behind. Closing a bucket reads the origins
  * that forecast it in one MGET (same hash slot) and deletes the origins whose last target closed.
  */
+export interface Closing {
+  seriesId: string;
+  /** Targets from..to (inclusive) are closed. */
+  from: number;
+  to: number;
+}
+
 export interface PendingForecasts {
-  record(entries: readonly IssuedForecast[]): Promise<void>;
-  /** The kept forecasts for targets `from..to` of a series; origins fully scored are removed. */
-  close(seriesId: string, from: number, to: number, horizons: number): Promise<PendingForecast[]>;
+  /**
+   * One round trip: the kept forecasts for the closing targets (origins fully scored are then
+   * removed), and the new forecasts kept.
+   */
+  exchange(issued: readonly IssuedForecast[], closing: readonly Closing[], horizons: number): Promise<PendingForecast[]>;
 }
 
 export function encodeIssued(f: IssuedForecast): Buffer {
@@ -88,29 +97,36 @@ export class RedisPendingForecasts implements PendingForecasts {
     this.#ttlMs = o.ttlMs;
   }
 
-  async record(entries: readonly IssuedForecast[]): Promise<void> {
-    if (entries.length === 0) return;
+  async exchange(issued: readonly IssuedForecast[], closing: readonly Closing[], horizons: number): Promise<PendingForecast[]> {
+    if (issued.length === 0 && closing.length === 0) return [];
     const p = this.#client.pipeline();
-    for (const e of entries) p.set(this.#keys.pendingForecasts(e.seriesId, e.origin), encodeIssued(e), 'PX', this.#ttlMs);
-    const res = await p.exec();
-    const failed = res?.find(([err]) => err);
+    const reads: Array<{ c: Closing; origins: number[] }> = [];
+    for (const c of closing) {
+      if (c.to < c.from) continue;
+      const origins: number[] = [];
+      for (let o = c.from - horizons; o <= c.to - 1; o++) origins.push(o);
+      p.mgetBuffer(...origins.map((o) => this.#keys.pendingForecasts(c.seriesId, o)));
+      // after the read (a pipeline runs in order): an origin whose last target closed is done
+      const done = origins.filter((o) => o + horizons <= c.to).map((o) => this.#keys.pendingForecasts(c.seriesId, o));
+      if (done.length > 0) p.unlink(...done);
+      reads.push({ c, origins });
+    }
+    for (const e of issued) p.set(this.#keys.pendingForecasts(e.seriesId, e.origin), encodeIssued(e), 'PX', this.#ttlMs);
+    const res = (await p.exec()) ?? [];
+    const failed = res.find(([err]) => err);
     if (failed) throw failed[0];
-  }
-
-  async close(seriesId: string, from: number, to: number, horizons: number): Promise<PendingForecast[]> {
-    if (to < from) return [];
-    const origins: number[] = [];
-    for (let o = from - horizons; o <= to - 1; o++) origins.push(o);
-    const keys = origins.map((o) => this.#keys.pendingForecasts(seriesId, o));
-    const values = await this.#client.mgetBuffer(...keys);
-    const kept = new Map<number, { version: string; source: string; values: Float32Array }>();
-    values.forEach((b, i) => {
-      if (b) kept.set(origins[i]!, decodeIssued(b));
-    });
-    // an origin whose last target (origin + H) is closed has nothing left to score
-    const done = origins.filter((o, i) => values[i] && o + horizons <= to).map((o) => this.#keys.pendingForecasts(seriesId, o));
-    if (done.length > 0) await this.#client.unlink(...done);
-    return pairsOf(seriesId, kept, from, to, horizons);
+    const out: PendingForecast[] = [];
+    let i = 0;
+    for (const { c, origins } of reads) {
+      const values = res[i]![1] as Array<Buffer | null>;
+      i += origins.some((o) => o + horizons <= c.to) ? 2 : 1;
+      const kept = new Map<number, { version: string; source: string; values: Float32Array }>();
+      values.forEach((b, k) => {
+        if (b) kept.set(origins[k]!, decodeIssued(b));
+      });
+      out.push(...pairsOf(c.seriesId, kept, c.from, c.to, horizons));
+    }
+    return out;
   }
 }
 
@@ -118,19 +134,20 @@ export class RedisPendingForecasts implements PendingForecasts {
 export class MemoryPendingForecasts implements PendingForecasts {
   readonly #m = new Map<string, Buffer>();
 
-  async record(entries: readonly IssuedForecast[]): Promise<void> {
-    for (const e of entries) this.#m.set(`${e.seriesId}|${e.origin}`, encodeIssued(e));
-  }
-
-  async close(seriesId: string, from: number, to: number, horizons: number): Promise<PendingForecast[]> {
-    const kept = new Map<number, { version: string; source: string; values: Float32Array }>();
-    for (let o = from - horizons; o <= to - 1; o++) {
-      const b = this.#m.get(`${seriesId}|${o}`);
-      if (!b) continue;
-      kept.set(o, decodeIssued(b));
-      if (o + horizons <= to) this.#m.delete(`${seriesId}|${o}`);
+  async exchange(issued: readonly IssuedForecast[], closing: readonly Closing[], horizons: number): Promise<PendingForecast[]> {
+    const out: PendingForecast[] = [];
+    for (const c of closing) {
+      const kept = new Map<number, { version: string; source: string; values: Float32Array }>();
+      for (let o = c.from - horizons; o <= c.to - 1; o++) {
+        const b = this.#m.get(`${c.seriesId}|${o}`);
+        if (!b) continue;
+        kept.set(o, decodeIssued(b));
+        if (o + horizons <= c.to) this.#m.delete(`${c.seriesId}|${o}`);
+      }
+      out.push(...pairsOf(c.seriesId, kept, c.from, c.to, horizons));
     }
-    return pairsOf(seriesId, kept, from, to, horizons);
+    for (const e of issued) this.#m.set(`${e.seriesId}|${e.origin}`, encodeIssued(e));
+    return out;
   }
 
   get size(): number {
