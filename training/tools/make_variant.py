@@ -11,6 +11,10 @@
 - ``--slow-iterations N``: the same outputs, but every call first runs a Loop of N 64×64 matrix
   products whose result is folded into the output times zero (so it cannot be pruned): a real
   graph that is slow on every call (a version whose latency spikes).
+- ``--fail-above FROM:TO:THRESHOLD``: the same outputs, but a run fails (an out-of-range Gather:
+  onnxruntime errors) whenever any row's feature columns FROM..TO-1 exceed THRESHOLD — a real graph
+  that breaks on inputs its load-time sample did not contain (columns 20:24 are the walmart-weekly
+  promotion depths: it breaks once a promotion is announced).
 - Every variant ships ``parity.json``: feature rows and the outputs the graph gives for them,
   computed here with ONNX's reference evaluator (not onnxruntime), so the processor can check at
   load that its runtime computes the same numbers (the parity check of a hot swap).
@@ -73,6 +77,34 @@ def slowed(model: onnx.ModelProto, iterations: int) -> onnx.ModelProto:
     return model
 
 
+def failing(model: onnx.ModelProto, start: int, end: int, threshold: float, input_name: str) -> onnx.ModelProto:
+    g = model.graph
+    out = g.output[0]
+    inner = out.name + "_ok"
+    for node in g.node:
+        node.output[:] = [inner if o == out.name else o for o in node.output]
+    g.initializer.extend([
+        numpy_helper.from_array(np.array([start], dtype=np.int64), name="fail_starts"),
+        numpy_helper.from_array(np.array([end], dtype=np.int64), name="fail_ends"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), name="fail_axes"),
+        numpy_helper.from_array(np.array(threshold, dtype=np.float32), name="fail_threshold"),
+        numpy_helper.from_array(np.array([0.0], dtype=np.float32), name="fail_data"),
+        numpy_helper.from_array(np.array(0.0, dtype=np.float32), name="fail_zero"),
+    ])
+    g.node.extend([
+        helper.make_node("Slice", [input_name, "fail_starts", "fail_ends", "fail_axes"], ["fail_cols"]),
+        helper.make_node("ReduceMax", ["fail_cols"], ["fail_max"], keepdims=0),
+        helper.make_node("Greater", ["fail_max", "fail_threshold"], ["fail_over"]),
+        helper.make_node("Cast", ["fail_over"], ["fail_index"], to=onnx.TensorProto.INT64),
+        # index 1 of a one-element tensor: onnxruntime refuses the run
+        helper.make_node("Gather", ["fail_data", "fail_index"], ["fail_gathered"], axis=0),
+        helper.make_node("Mul", ["fail_gathered", "fail_zero"], ["fail_nothing"]),
+        helper.make_node("Add", [inner, "fail_nothing"], [out.name], name="fail_add"),
+    ])
+    onnx.checker.check_model(model)
+    return model
+
+
 def parity_rows(vectors: Path, width: int, rows: int) -> np.ndarray:
     cases = json.loads(vectors.read_text())["cases"]
     feats = [c["expected"] for c in cases if isinstance(c.get("expected"), list) and len(c["expected"]) == width]
@@ -91,6 +123,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--break-spec", action="store_true")
     ap.add_argument("--slow-iterations", type=int, default=0)
+    ap.add_argument("--fail-above", default="", help="FROM:TO:THRESHOLD")
     ap.add_argument("--vectors", type=Path, default=Path(__file__).resolve().parents[2] / "test/vectors/features.json")
     ap.add_argument("--parity-rows", type=int, default=16)
     a = ap.parse_args()
@@ -101,6 +134,9 @@ def main() -> None:
         model = scaled(model, a.scale)
     if a.slow_iterations > 0:
         model = slowed(model, a.slow_iterations)
+    if a.fail_above:
+        f_from, f_to, f_thr = a.fail_above.split(":")
+        model = failing(model, int(f_from), int(f_to), float(f_thr), meta["input"]["name"])
     a.dst.mkdir(parents=True, exist_ok=True)
     for extra in a.src.iterdir():
         if extra.name not in ("model.json", meta["file"], "parity.json"):
@@ -109,7 +145,11 @@ def main() -> None:
     data = (a.dst / meta["file"]).read_bytes()
 
     width = meta["input"]["shape"][1]
-    x = parity_rows(a.vectors, width, a.parity_rows)
+    x = parity_rows(a.vectors, width, a.parity_rows * 4)
+    if a.fail_above:
+        # parity rows the graph answers (a failing variant still passes its load-time checks)
+        x = x[x[:, int(f_from):int(f_to)].max(axis=1) <= float(f_thr)]
+    x = x[: a.parity_rows]
     (y,) = ReferenceEvaluator(model).run(None, {meta["input"]["name"]: x})
     (a.dst / "parity.json").write_text(json.dumps({
         "about": "feature rows and the outputs this graph gives for them (ONNX reference evaluator); checked at load",
@@ -119,7 +159,7 @@ def main() -> None:
 
     meta["version"] = a.version
     meta["sha256"] = hashlib.sha256(data).hexdigest()
-    meta["derived"] = {"from": f"{meta['name']}/{a.src.name}", "scale": a.scale, "brokenSpec": a.break_spec, "slowIterations": a.slow_iterations,
+    meta["derived"] = {"from": f"{meta['name']}/{a.src.name}", "scale": a.scale, "brokenSpec": a.break_spec, "slowIterations": a.slow_iterations, "failAbove": a.fail_above,
                        "note": "derived by training/tools/make_variant.py for the model-lifecycle tests"}
     if a.break_spec:
         meta["featureSpec"]["hash"] = hashlib.sha256(b"a feature spec this build does not compute").hexdigest()
