@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { ForecastError } from './errors.js';
+import { readSecretFile as readSecret } from './secret-file.js';
 
 /** The settings that say how to reach and authenticate to Kafka (a slice of Config). */
 export interface KafkaConnectionSettings {
@@ -48,12 +48,4 @@ export function kafkaAuthError(c: KafkaConnectionSettings, cause: unknown): Fore
     `Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS) refused the credentials of user '${c.kafkaSaslUsername}' (${c.kafkaSaslMechanism.toUpperCase()}): ${(cause as Error).message} — check FS_KAFKA_SASL_USERNAME, the password (FS_KAFKA_SASL_PASSWORD_FILE or FS_KAFKA_SASL_PASSWORD) and FS_KAFKA_SASL_MECHANISM`,
     { field: 'kafkaSaslUsername', cause },
   );
-}
-
-function readSecret(path: string, name: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (cause) {
-    throw new ForecastError('CONFIG_INVALID', `${name}: cannot read ${path} (${(cause as Error).message}); mount the Secret there or unset it`, { cause });
-  }
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { ForecastError } from './errors.js';
 import { redactUrl } from './redact.js';
+import { readSecretFile } from './secret-file.js';
 
 /** A registry call that takes longer is a failure (retried like an unreachable registry), never a hang. */
 const REGISTRY_TIMEOUT_MS = 10_000;
@@ -61,14 +61,7 @@ export class RegistrySchemaCodec implements SchemaCodec {
   /** The codec for a configuration: FS_SCHEMA_REGISTRY_URL with FS_SCHEMA_REGISTRY_USERNAME and the password (its _FILE wins). */
   static fromSettings(s: RegistryConnectionSettings): RegistrySchemaCodec {
     if (!s.schemaRegistryUsername) return new RegistrySchemaCodec(s.schemaRegistryUrl);
-    let password = s.schemaRegistryPassword;
-    if (s.schemaRegistryPasswordFile) {
-      try {
-        password = readFileSync(s.schemaRegistryPasswordFile, 'utf8').trim();
-      } catch (cause) {
-        throw new ForecastError('CONFIG_INVALID', `FS_SCHEMA_REGISTRY_PASSWORD_FILE: cannot read ${s.schemaRegistryPasswordFile} (${(cause as Error).message}); mount the Secret there or unset it`, { field: 'schemaRegistryPasswordFile', cause });
-      }
-    }
+    const password = s.schemaRegistryPasswordFile ? readSecretFile(s.schemaRegistryPasswordFile, 'FS_SCHEMA_REGISTRY_PASSWORD_FILE', 'schemaRegistryPasswordFile') : s.schemaRegistryPassword;
     return new RegistrySchemaCodec(s.schemaRegistryUrl, { username: s.schemaRegistryUsername, password });
   }
 

@@ -4,7 +4,7 @@ import type { BatchItem } from '../batching/affected-batcher.js';
 import type { Catalog } from '../state/catalog.js';
 import type { SeriesInfo, StateStore } from '../state/state-types.js';
 import { bucketEndMs, bucketLabel, bucketOf, type BucketSize } from './features/bucket-clock.js';
-import { floatsPerSeries } from './features/feature-family.js';
+import { buildBatch } from './features/feature-family.js';
 import type { Forecast, ForecastSource, PrimaryModel } from './forecast.js';
 import type { InferenceEvents, ModelGuard } from './model-guard.js';
 import type { SeriesSnapshot } from './series-snapshot.js';
@@ -186,10 +186,7 @@ export class Forecaster {
     const batch = snapshots.length;
     // the features of the serving model's family; a fresh buffer per batch (copied to the worker)
     const model = guard.model;
-    const family = model.family;
-    const width = floatsPerSeries(family);
-    const features = new Float32Array(batch * width);
-    for (let i = 0; i < batch; i++) family.build(snapshots[i]!, origins[i]!, features, i * width);
+    const features = buildBatch(model.family, snapshots, origins);
 
     const started = performance.now();
     const primary = mode === 'live' ? await guard.run(features, batch) : await guard.peek(features, batch);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { seriesBucket } from '../core/series-hash.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { floatsPerSeries } from '../inference/features/feature-family.js';
+import { buildBatch } from '../inference/features/feature-family.js';
 import type { PrimaryModel } from '../inference/forecast.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
 import { checkVariantGate, compareVersions, listVersions, loadModelArtifact, readParity, type ModelArtifact } from '../inference/model/model-artifact.js';
@@ -201,10 +201,7 @@ export class ModelLifecycle implements ServingModels {
       const { snapshots, origins } = await this.#o.sample();
       let warmupMs = 0;
       if (snapshots.length > 0) {
-        const family = model.family;
-        const width = floatsPerSeries(family);
-        const features = new Float32Array(snapshots.length * width);
-        for (let i = 0; i < snapshots.length; i++) family.build(snapshots[i]!, origins[i]!, features, i * width);
+        const features = buildBatch(model.family, snapshots, origins);
         for (let k = 0; k < WARMUP_RUNS; k++) {
           const t0 = performance.now();
           let out: Float32Array;
@@ -383,10 +380,8 @@ export class ModelLifecycle implements ServingModels {
 
   async #shadowRun(c: Candidate, g: ServedGroup): Promise<void> {
     const family = c.model.family;
-    const width = floatsPerSeries(family);
     const batch = g.snapshots.length;
-    const features = new Float32Array(batch * width);
-    for (let i = 0; i < batch; i++) family.build(g.snapshots[i]!, g.origins[i]!, features, i * width);
+    const features = buildBatch(family, g.snapshots, g.origins);
     const t0 = performance.now();
     let out: Float32Array;
     try {

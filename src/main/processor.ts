@@ -5,6 +5,7 @@ import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batch
 import { systemClock, type Clock } from '../core/clock.js';
 import { ForecastError } from '../core/errors.js';
 import { isKafkaAuthFailure, kafkaAuthError, kafkaConnection } from '../core/kafka-connection.js';
+import { readSecretFile } from '../core/secret-file.js';
 import { RegistrySchemaCodec, type SchemaCodec } from '../core/schema-codec.js';
 import { loadSchema, valueSubject } from '../core/schemas.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
@@ -26,7 +27,6 @@ import { PipelineMetrics } from '../ops/metrics.js';
 import { OpsHistory } from '../ops/ops-history.js';
 import { RecentForecasts } from '../ops/recent-forecasts.js';
 import { loadUiAssets } from '../ops/ui-assets.js';
-import { readFileSync } from 'node:fs';
 import { AlertPublisher } from '../publish/alert-publisher.js';
 import { DeadLetterPublisher } from '../publish/dead-letter-publisher.js';
 import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publisher.js';
@@ -605,10 +605,5 @@ export class Processor {
 
 /** The admin token: the file's content (FS_ADMIN_TOKEN_FILE, a mounted Secret) or FS_ADMIN_TOKEN. */
 function adminToken(c: Config): string {
-  if (!c.adminTokenFile) return c.adminToken;
-  try {
-    return readFileSync(c.adminTokenFile, 'utf8').trim();
-  } catch (cause) {
-    throw new ForecastError('CONFIG_INVALID', `FS_ADMIN_TOKEN_FILE: cannot read ${c.adminTokenFile} (${(cause as Error).message}); mount the Secret there or unset it`, { field: 'adminTokenFile', cause });
-  }
+  return c.adminTokenFile ? readSecretFile(c.adminTokenFile, 'FS_ADMIN_TOKEN_FILE', 'adminTokenFile') : c.adminToken;
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ForecastError } from '../core/errors.js';
+import { readSecretFile as readSecret } from '../core/secret-file.js';
 import type { Config } from '../ops/config.js';
 
 /**
@@ -26,12 +26,4 @@ export function redisConnection(c: Pick<Config, 'redisUrl' | 'redisPasswordFile'
     extra.tls = { ...(typeof options.tls === 'object' ? options.tls : {}), ca: readSecret(c.redisTlsCaFile, 'FS_REDIS_TLS_CA_FILE') };
   }
   return new Redis(url, extra);
-}
-
-function readSecret(path: string, name: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (cause) {
-    throw new ForecastError('CONFIG_INVALID', `${name}: cannot read ${path} (${(cause as Error).message})`, { cause });
-  }
 }

@@ -32,24 +32,27 @@ from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 
+def reroute_output(g: onnx.GraphProto, suffix: str) -> tuple[str, str]:
+    """Rename what produced the graph's output to an inner tensor; the caller builds the output from it."""
+    out = g.output[0].name
+    inner = out + suffix
+    for node in g.node:
+        node.output[:] = [inner if o == out else o for o in node.output]
+    return out, inner
+
+
 def scaled(model: onnx.ModelProto, scale: float) -> onnx.ModelProto:
     g = model.graph
-    out = g.output[0]
-    inner = out.name + "_unscaled"
-    for node in g.node:
-        node.output[:] = [inner if o == out.name else o for o in node.output]
+    out, inner = reroute_output(g, "_unscaled")
     g.initializer.append(numpy_helper.from_array(np.array(scale, dtype=np.float32), name="variant_scale"))
-    g.node.append(helper.make_node("Mul", [inner, "variant_scale"], [out.name], name="variant_scale_mul"))
+    g.node.append(helper.make_node("Mul", [inner, "variant_scale"], [out], name="variant_scale_mul"))
     onnx.checker.check_model(model)
     return model
 
 
 def slowed(model: onnx.ModelProto, iterations: int) -> onnx.ModelProto:
     g = model.graph
-    out = g.output[0]
-    inner = out.name + "_fast"
-    for node in g.node:
-        node.output[:] = [inner if o == out.name else o for o in node.output]
+    out, inner = reroute_output(g, "_fast")
     rng = np.random.default_rng(0)
     w = (rng.standard_normal((64, 64)) / 8).astype(np.float32)
     g.initializer.extend([
@@ -71,7 +74,7 @@ def slowed(model: onnx.ModelProto, iterations: int) -> onnx.ModelProto:
         helper.make_node("Loop", ["slow_trips", "slow_cond", "slow_x0"], ["slow_x"], body=body, name="slow_loop"),
         helper.make_node("ReduceSum", ["slow_x"], ["slow_sum"], keepdims=0),
         helper.make_node("Mul", ["slow_sum", "slow_zero"], ["slow_nothing"]),
-        helper.make_node("Add", [inner, "slow_nothing"], [out.name], name="slow_add"),
+        helper.make_node("Add", [inner, "slow_nothing"], [out], name="slow_add"),
     ])
     onnx.checker.check_model(model)
     return model
@@ -79,10 +82,7 @@ def slowed(model: onnx.ModelProto, iterations: int) -> onnx.ModelProto:
 
 def failing(model: onnx.ModelProto, start: int, end: int, threshold: float, input_name: str) -> onnx.ModelProto:
     g = model.graph
-    out = g.output[0]
-    inner = out.name + "_ok"
-    for node in g.node:
-        node.output[:] = [inner if o == out.name else o for o in node.output]
+    out, inner = reroute_output(g, "_ok")
     g.initializer.extend([
         numpy_helper.from_array(np.array([start], dtype=np.int64), name="fail_starts"),
         numpy_helper.from_array(np.array([end], dtype=np.int64), name="fail_ends"),
@@ -99,7 +99,7 @@ def failing(model: onnx.ModelProto, start: int, end: int, threshold: float, inpu
         # index 1 of a one-element tensor: onnxruntime refuses the run
         helper.make_node("Gather", ["fail_data", "fail_index"], ["fail_gathered"], axis=0),
         helper.make_node("Mul", ["fail_gathered", "fail_zero"], ["fail_nothing"]),
-        helper.make_node("Add", [inner, "fail_nothing"], [out.name], name="fail_add"),
+        helper.make_node("Add", [inner, "fail_nothing"], [out], name="fail_add"),
     ])
     onnx.checker.check_model(model)
     return model

@@ -44,3 +44,11 @@ export interface FeatureFamily {
 export function floatsPerSeries(f: FeatureFamily): number {
   return f.featureCount * f.rowsPerSeries;
 }
+
+/** The model input of a batch: each series' rows from its snapshot and origin, in order (a fresh buffer). */
+export function buildBatch(f: FeatureFamily, snapshots: readonly SeriesSnapshot[], origins: readonly number[]): Float32Array {
+  const width = floatsPerSeries(f);
+  const features = new Float32Array(snapshots.length * width);
+  for (let i = 0; i < snapshots.length; i++) f.build(snapshots[i]!, origins[i]!, features, i * width);
+  return features;
+}
