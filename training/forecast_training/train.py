@@ -21,6 +21,7 @@ from .feature_spec import FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_HASH, FEATU
 from .features import H
 from .quantile_mlp import CLAMP, FB_G_MAX, FB_G_MIN, G_MAX, G_MIN, NET_WEIGHT, QUANTILES, calibrate, fit, forward
 from .walmart import PAD, load_walmart, truncate_sales
+from .parity_vectors import walmart_rows, write_parity
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -186,7 +187,10 @@ def main(argv: list[str] | None = None) -> None:
         "referenceDistribution": reference_distribution(params, data, last_week - 1),
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    log(f"wrote {out} ({len(onnx_bytes)} bytes)")
+    px = walmart_rows(data, last_week)
+    par = write_parity(out, onnx_bytes, px, source=f"walmart2014: real feature rows at origins before trainUntil {until} (training/forecast_training/parity_vectors.py)",
+                       reference=forward(params, px.astype(np.float64)) * np.exp(px[:, IDX["log_scale"]].astype(np.float64))[:, None, None])
+    log(f"wrote {out} ({len(onnx_bytes)} bytes), parity.json {par['rows']} rows (graph vs model {par['training']['maxRelDiff']:.1e})")
 
 
 if __name__ == "__main__":

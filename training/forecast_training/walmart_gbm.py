@@ -40,6 +40,7 @@ from .quantile_mlp import (LAG_COLS, LY_COLS, QUANTILES, MlpParams, derive, fall
                            forward_net, combine, FB_LEVEL_WEIGHTS)
 from .train import HYPER as MLP_HYPER, REFERENCE_ORIGINS, REFERENCE_PROBS, week_of
 from .walmart import PAD, WalmartData, load_walmart, truncate_sales
+from .parity_vectors import walmart_rows, write_parity
 
 ROOT = Path(__file__).resolve().parents[2]
 THREADS = int(os.environ.get("GBM_THREADS", "2"))  # LightGBM threads (the machine is shared)
@@ -615,7 +616,10 @@ def main(argv: list[str] | None = None) -> None:
         "referenceDistribution": reference_distribution(model, data, last_week - 1),
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    log(f"wrote {out} ({len(onnx_bytes)} bytes)")
+    px = walmart_rows(data, last_week)
+    par = write_parity(out, onnx_bytes, px, source=f"walmart2014: real feature rows at origins before trainUntil {until} (training/forecast_training/parity_vectors.py)",
+                       reference=forward(model, px.astype(np.float64)) * np.exp(px[:, IDX["log_scale"]].astype(np.float64))[:, None, None])
+    log(f"wrote {out} ({len(onnx_bytes)} bytes), parity.json {par['rows']} rows (graph vs model {par['training']['maxRelDiff']:.1e})")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .features import H, build_features
 from .quantile_mlp import QUANTILES, fit, forward
 from .train import HYPER, reference_distribution, week_of
 from .walmart import PAD, WalmartData, load_walmart, truncate_sales
+from .parity_vectors import walmart_rows, write_parity
 
 ROOT = Path(__file__).resolve().parents[2]
 STAT_WEIGHT = 0.5  # a priori, not fitted (docs/model.md)
@@ -239,7 +240,10 @@ def main(argv: list[str] | None = None) -> None:
         "referenceDistribution": reference_distribution(params, data, last_week - 1),
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    log(f"wrote {out} ({len(onnx_bytes)} bytes)")
+    px = walmart_rows(data, last_week)
+    par = write_parity(out, onnx_bytes, px, source=f"walmart2014: real feature rows at origins before trainUntil {until} (training/forecast_training/parity_vectors.py)",
+                       reference=forward(params, px.astype(np.float64)) * np.exp(px[:, IDX["log_scale"]].astype(np.float64))[:, None, None])
+    log(f"wrote {out} ({len(onnx_bytes)} bytes), parity.json {par['rows']} rows (graph vs model {par['training']['maxRelDiff']:.1e})")
     if args.score:
         a, b = args.score.split(",")
         win = window(full, week_of(a), week_of(b))

@@ -16,7 +16,8 @@ from onnx import TensorProto, compose, helper, numpy_helper
 from onnxmltools.convert.common.data_types import FloatTensorType
 
 from .feature_spec import FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC, FEATURE_SPEC_HASH, HORIZONS, IDX
-from .features import date_of_day
+from ..parity_vectors import m5_rows, write_parity
+from .features import date_of_day, day_index
 
 OPSET = 15  # the highest onnxmltools 1.16 converts LightGBM to; onnxruntime 1.22 runs it
 IR_VERSION = 8
@@ -197,5 +198,8 @@ def export_artifact(m, trained: dict, recipe: dict, train_until: str, out_dir: P
     if extra:
         doc.update(extra)
     (out_dir / "model.json").write_text(json.dumps(doc, indent=1) + "\n")
+    px = m5_rows(m, day_index(train_until))
+    write_parity(out_dir, data, px, source=f"m5-daily: real feature rows at origins before trainUntil {train_until} "
+                                          f"(training/forecast_training/parity_vectors.py)", reference=predict_units(trained, px, recipe))
     print(f"exported {out_dir}: parity max abs {diff:.2e}, {us:.2f} us/row, trees {trees}")
     return doc
