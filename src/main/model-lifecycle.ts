@@ -4,9 +4,12 @@ import type { Clock } from '../core/clock.js';
 import { seriesBucket } from '../core/series-hash.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { buildBatch } from '../inference/features/feature-family.js';
-import type { PrimaryModel } from '../inference/forecast.js';
+import type { Forecast, PrimaryModel } from '../inference/forecast.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
-import { checkVariantGate, compareVersions, listVersions, loadModelArtifact, readParity, type ModelArtifact } from '../inference/model/model-artifact.js';
+import { withTimeout } from '../core/with-timeout.js';
+import { checkVariantGate, compareVersions, listVersions, loadModelArtifact, type ModelArtifact } from '../inference/model/model-artifact.js';
+import { checkParity } from '../inference/model/parity-check.js';
+import { shadowForecasts } from '../inference/shadow-forecasts.js';
 import { checkQuantiles } from '../inference/output-check.js';
 import { normalisedMedians, outputShift, percentile } from '../inference/rollout-compare.js';
 import type { SeriesSnapshot } from '../inference/series-snapshot.js';
@@ -59,6 +62,8 @@ export interface LifecycleOptions {
   events: TypedEmitter<LifecycleEvents>;
   clock: Clock;
   log: Logger;
+  /** Where a version in shadow sends the forecasts it would have served (FS_TOPIC_SHADOW); absent: nowhere. Never awaited. */
+  publishShadow?(forecasts: Forecast[]): void;
 }
 
 const WARMUP_RUNS = 3;
@@ -196,7 +201,7 @@ export class ModelLifecycle implements ServingModels {
       } catch (err) {
         return refuse('load', (err as Error).message);
       }
-      const parity = await this.#checkParity(model, dir).catch((err: Error) => err.message);
+      const parity = await checkParity(model, dir, this.#o.config.modelTimeoutMs * 5).catch((err: Error) => err.message);
       if (parity) return refuse('parity', parity);
       const { snapshots, origins } = await this.#o.sample();
       let warmupMs = 0;
@@ -361,23 +366,6 @@ export class ModelLifecycle implements ServingModels {
     return null;
   }
 
-  async #checkParity(model: PrimaryModel, dir: string): Promise<string | null> {
-    const p = await readParity(dir);
-    if (!p) return null;
-    const family = model.family;
-    const series = p.rows / family.rowsPerSeries;
-    if (!Number.isInteger(series) || p.features.length !== p.rows * family.featureCount) return `parity.json holds ${p.features.length} values for ${p.rows} rows of ${family.featureCount} features`;
-    const out = await withTimeout(model.run(Float32Array.from(p.features), series), this.#o.config.modelTimeoutMs * 5);
-    if (out.length !== p.outputs.length) return `parity: ${out.length} outputs, parity.json has ${p.outputs.length}`;
-    let worst = 0;
-    let at = 0;
-    for (let i = 0; i < out.length; i++) {
-      const d = Math.abs(out[i]! - p.outputs[i]!) / Math.max(1, Math.abs(p.outputs[i]!));
-      if (d > worst) [worst, at] = [d, i];
-    }
-    return worst > p.tolerance ? `parity: output ${at} is ${out[at]} here, ${p.outputs[at]} in training (relative difference ${worst.toExponential(2)} > ${p.tolerance})` : null;
-  }
-
   async #shadowRun(c: Candidate, g: ServedGroup): Promise<void> {
     const family = c.model.family;
     const batch = g.snapshots.length;
@@ -401,6 +389,7 @@ export class ModelLifecycle implements ServingModels {
       return;
     }
     const horizons = c.model.horizons;
+    if (this.#o.publishShadow) this.#o.publishShadow(shadowForecasts(c.model, g, out));
     const limit = this.#target(c) * horizons;
     // both sides normalised by the same series' scales (the live family's, read from its input)
     normalisedMedians(family, features, out, batch, horizons, c.cand, limit);
@@ -493,12 +482,3 @@ async function filesSignature(dir: string): Promise<string> {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

@@ -12,10 +12,11 @@ import { TypedEmitter } from '../core/typed-emitter.js';
 import { ConsumerRunner } from '../ingest/consumer-runner.js';
 import { RecordProcessor, inputReaders, type IngestEvents } from '../ingest/record-processor.js';
 import { bucketLengthMs } from '../inference/features/bucket-clock.js';
-import type { PrimaryModel } from '../inference/forecast.js';
+import type { Forecast, PrimaryModel } from '../inference/forecast.js';
 import { Forecaster, type FallbackModel } from '../inference/forecaster.js';
 import { ModelGuard, type InferenceEvents } from '../inference/model-guard.js';
 import type { LifecycleEvents, RolloutPolicy } from '../inference/serving-models.js';
+import { checkParity } from '../inference/model/parity-check.js';
 import { WhatIf, WhatIfError } from '../inference/what-if.js';
 import type { Config } from '../ops/config.js';
 import { startHealthServer } from '../ops/health-server.js';
@@ -110,6 +111,8 @@ export class Processor {
   #settings: ModelSettings | null = null;
   #forecaster!: Forecaster;
   #publisher!: ForecastPublisher;
+  /** FS_TOPIC_SHADOW's publisher (a version in shadow's forecasts), or null. */
+  #shadowPublisher: ForecastPublisher | null = null;
   #batcher!: AffectedBatcher;
   #runner: ConsumerRunner | null = null;
   #whatIf: WhatIf | null = null;
@@ -234,6 +237,11 @@ export class Processor {
       `cannot register schemas at ${redactUrl(c.schemaRegistryUrl)} (FS_SCHEMA_REGISTRY_URL)`,
     );
     const alertEncoder = await this.#codec.encoder(valueSubject(c.topicAlerts), loadSchema('alert'));
+    if (c.topicShadow) {
+      // the same record as forecast-updated; its own events (not counted as published forecasts)
+      const shadowEncoder = await this.#codec.encoder(valueSubject(c.topicShadow), loadSchema('forecast-updated'));
+      this.#shadowPublisher = new ForecastPublisher(this.#producer, c.topicShadow, shadowEncoder, new TypedEmitter<PublishEvents>());
+    }
 
     // a lost inference worker is respawned by the model; say it on the alerts topic (wired below)
     let workerEvent: (e: { kind: 'lost' | 'restarted'; reason: string; restarts: number }) => void = () => undefined;
@@ -242,7 +250,12 @@ export class Processor {
     for (;;) {
       try {
         model = await loadPrimaryModel(c, artifact, this.#log, (e) => workerEvent(e));
-        break;
+        // its parity vectors: this runtime must compute what training computed (a first run, so
+        // a generous timeout: a GPU provider may build its kernels now)
+        const parity = await checkParity(model, artifact.dir, Math.max(30_000, 5 * c.modelTimeoutMs)).catch((err: Error) => err.message);
+        if (!parity) break;
+        await model.close().catch(() => undefined);
+        throw new Error(parity);
       } catch (err) {
         skipped.push({ version: artifact.metadata.version, reason: (err as Error).message });
         const next = await olderUsableArtifact(c, artifact, settings, skipped);
@@ -274,6 +287,7 @@ export class Processor {
       events: this.events.lifecycle,
       clock: this.#clock,
       log: this.#log,
+      ...(this.#shadowPublisher ? { publishShadow: (fs: Forecast[]) => this.#publishShadow(fs) } : {}),
     });
     if (c.accuracy) {
       const bucketMs = bucketLengthMs(settings.bucketSize);
@@ -554,6 +568,19 @@ export class Processor {
       ready: () => this.notReadyReason() === null,
       status: () => this.status(),
     };
+  }
+
+  /** A version in shadow's forecasts to FS_TOPIC_SHADOW: never awaited by a batch; a failure is counted and logged, nothing retried. */
+  #publishShadow(forecasts: Forecast[]): void {
+    const pub = this.#shadowPublisher;
+    if (!pub || forecasts.length === 0) return;
+    pub.publish(forecasts).then(
+      () => this.metrics.shadowForecasts.inc({ result: 'published' }, forecasts.length),
+      (err: Error) => {
+        this.metrics.shadowForecasts.inc({ result: 'failed' }, forecasts.length);
+        this.#log.warn({ err: err.message, topic: this.config.topicShadow }, 'shadow forecasts not published (FS_TOPIC_SHADOW; `forecast-stream setup` creates it)');
+      },
+    );
   }
 
   #wireAlerts(alerts: AlertPublisher): void {

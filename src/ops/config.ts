@@ -47,6 +47,8 @@ export const configSchema = z
     topicForecasts: z.string().min(1).default('forecast-updated'),
     /** FS_TOPIC_ALERTS: drift, breaker and model alerts. */
     topicAlerts: z.string().min(1).default('alerts'),
+    /** FS_TOPIC_SHADOW: where a version in shadow publishes its forecasts (forecast-updated records, its modelVersion); empty: none, its outputs only reach the comparison and metrics. */
+    topicShadow: z.string().default(''),
     /** FS_TOPIC_DEAD_LETTER: bad input records, original bytes, reason in headers. */
     topicDeadLetter: z.string().min(1).default('dead-letter'),
     /** FS_INPUT_PARTITIONS: partitions of each input topic created by `setup`. */
@@ -196,6 +198,9 @@ export const configSchema = z
     if (new Set(topics).size !== topics.length) {
       ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the eight topic names (topicSales, topicPromotions, topicWeather, topicPrices, topicCatalog, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
     }
+    if (c.topicShadow && topics.includes(c.topicShadow)) {
+      ctx.addIssue({ code: 'custom', path: ['topicShadow'], message: `FS_TOPIC_SHADOW is ${c.topicShadow}, a topic the processor already uses: name a topic of its own (e.g. forecast-shadow) or leave it empty` });
+    }
   });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -220,6 +225,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   topicForecasts: ['FS_TOPIC_FORECASTS'],
   topicAlerts: ['FS_TOPIC_ALERTS'],
   topicDeadLetter: ['FS_TOPIC_DEAD_LETTER'],
+  topicShadow: ['FS_TOPIC_SHADOW'],
   inputPartitions: ['FS_INPUT_PARTITIONS'],
   outputPartitions: ['FS_OUTPUT_PARTITIONS'],
   schemaRegistryUrl: ['FS_SCHEMA_REGISTRY_URL', 'SCHEMA_REGISTRY_URL'],

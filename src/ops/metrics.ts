@@ -40,6 +40,7 @@ export class PipelineMetrics {
   readonly stalled: Gauge;
   readonly paused: Gauge;
   readonly rollouts: Counter<'outcome' | 'check'>;
+  readonly shadowForecasts: Counter<'result'>;
   readonly rolloutShift: Gauge<'phase' | 'test'>;
   readonly modelPhase: Gauge<'version' | 'role'>;
 
@@ -120,6 +121,7 @@ export class PipelineMetrics {
     this.unreadable = new Counter({ name: 'forecast_stream_series_unreadable_total', help: 'Series left out of a forecast batch because Redis refused to read their state (a key written by something else)', registers: [r] });
     e.inference.on('state-unreadable', ({ seriesIds }) => this.unreadable.inc(seriesIds.length));
     this.rollouts = new Counter({ name: 'forecast_stream_model_rollouts_total', help: 'Model versions through the lifecycle, by outcome (promoted, rejected, rolled_back) and the check that refused them', labelNames: ['outcome', 'check'], registers: [r] });
+    this.shadowForecasts = new Counter({ name: 'forecast_stream_shadow_forecasts_total', help: 'Forecasts of a version in shadow sent to FS_TOPIC_SHADOW, by result (published, failed)', labelNames: ['result'], registers: [r] });
     this.rolloutShift = new Gauge({ name: 'forecast_stream_rollout_shift', help: "A new version's output shift against the live one in its last comparison (test=psi: PSI; test=ks: KS statistic D)", labelNames: ['phase', 'test'], registers: [r] });
     this.modelPhase = new Gauge({ name: 'forecast_stream_model_version', help: 'Loaded model versions by role (live, previous, shadow, canary): 1 while in that role', labelNames: ['version', 'role'], registers: [r] });
     const lc = e.lifecycle;

@@ -14,6 +14,8 @@ export function topicSchemas(c: Config): Array<[string, SchemaName | null]> {
     [c.topicForecasts, 'forecast-updated'],
     [c.topicAlerts, 'alert'],
     [c.topicDeadLetter, null],
+    // a version in shadow publishes there (same record as forecast-updated), when configured
+    ...(c.topicShadow ? ([[c.topicShadow, 'forecast-updated']] as Array<[string, SchemaName]>) : []),
   ];
 }
 
@@ -32,7 +34,7 @@ export async function setupTopics(admin: Admin, codec: SchemaCodec, c: Config): 
   const existingTopics = new Set(await admin.listTopics());
   const wanted = topicSchemas(c).map(([t]) => t);
   const partitionsOf = (t: string) =>
-    t === c.topicForecasts ? c.outputPartitions : t === c.topicAlerts || t === c.topicDeadLetter ? 1 : c.inputPartitions;
+    t === c.topicForecasts || t === c.topicShadow ? c.outputPartitions : t === c.topicAlerts || t === c.topicDeadLetter ? 1 : c.inputPartitions;
   const missing = wanted.filter((t) => !existingTopics.has(t));
   if (missing.length > 0) {
     await admin.createTopics({

@@ -14,7 +14,8 @@
  *   sale of the stream in exactly one forecast, and every forecast carries the version that made it.
  * LIFECYCLE_REPORT=<file> writes the timeline (bench/results/model-lifecycle-<date>.md).
  */
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,16 @@ async function waitFor<T>(what: string, probe: () => T | null | undefined | fals
 
 const lifecycle = () => driver.processor!.lifecycle!.status() as { live: { version: string }; previous: { version: string } | null; candidate: { version: string; phase: string } | null; rejected: Array<{ version: string; check: string; reason: string }>; timeline: Array<{ at: number; event: string; version: string; detail: string }> };
 const forecasts = () => driver.forecasts() as unknown as Fc[];
+const shadowed = () => driver.shadowForecasts() as unknown as Fc[];
+
+/** A shadow version's p50 over the live version's for the same series in the same batch (same issue time), horizon 1. */
+function shadowRatios(version: string, liveVersion: string): number[] {
+  const live = new Map(forecasts().filter((f) => f.modelVersion === liveVersion).map((f) => [`${f.seriesId}@${f.issuedAt}`, f.horizons[0]!.p50]));
+  return shadowed()
+    .filter((f) => f.modelVersion === version && live.has(`${f.seriesId}@${f.issuedAt}`))
+    .map((f) => f.horizons[0]!.p50 / live.get(`${f.seriesId}@${f.issuedAt}`)!)
+    .filter(Number.isFinite);
+}
 
 beforeAll(async () => {
   driver = await StackDriver.create(
@@ -66,6 +77,8 @@ beforeAll(async () => {
       modelWatchMs: 300,
       rolloutPolicy: 'shadow',
       shadowSeries: 200,
+      // a version in shadow publishes there (read back by the driver)
+      topicShadow: `lc-shadow-${randomBytes(3).toString('hex')}`,
       canarySeries: 60,
       canaryPercent: CANARY_PERCENT,
       driftWindow: 400,
@@ -120,6 +133,15 @@ describe('model lifecycle: hot swap, shadow, canary, rejection, rollback (real s
     await waitFor('v4 promoted', () => lifecycle().live.version === V.v4, 60_000);
     const promotedAt = Date.now();
     expect(lifecycle().previous?.version).toBe(V.v3);
+    // in shadow, v4's forecasts went to the shadow topic only: 1.03 x v3's for the same series
+    // and batch (v4 is v3's graph scaled by 1.03), all issued before its first served forecast
+    const v4Shadow = shadowed().filter((f) => f.modelVersion === V.v4);
+    expect(v4Shadow.length).toBeGreaterThanOrEqual(100);
+    const r4 = shadowRatios(V.v4, V.v3);
+    expect(r4.length).toBe(v4Shadow.length);
+    expect(r4.filter((r) => Math.abs(r - 1.03) > 1e-4)).toEqual([]);
+    const firstServedV4 = Math.min(...forecasts().filter((f) => f.modelVersion === V.v4).map((f) => f.issuedAt));
+    expect(Math.max(...v4Shadow.map((f) => f.issuedAt))).toBeLessThan(firstServedV4);
     // canary forecasts came from v4 only for the canary's share of series (by id hash)
     const v4Early = forecasts().filter((f) => f.modelVersion === V.v4 && f.issuedAt < canaryAt + (promotedAt - canaryAt) / 2);
     expect(v4Early.length).toBeGreaterThan(0);
@@ -137,6 +159,10 @@ describe('model lifecycle: hot swap, shadow, canary, rejection, rollback (real s
     const r6 = await waitFor('v6 refused in shadow', () => lifecycle().rejected.find((r) => r.version === V.v6), 60_000);
     expect(r6.check).toBe('shadow-output-shift');
     expect(forecasts().filter((f) => f.modelVersion === V.v6)).toEqual([]);
+    // what v6 would have served is on the shadow topic: v3 x 3 = v4 x 3 / 1.03 (why it was refused)
+    const r6s = shadowRatios(V.v6, V.v4);
+    expect(r6s.length).toBeGreaterThan(0);
+    expect(r6s.filter((r) => Math.abs(r - 3 / 1.03) > 3e-4)).toEqual([]);
 
     // v6 forced live by an operator (policy promote): its first drift window rolls it back to v4
     const forced = await processor.modelControl({ action: 'load', version: V.v6, policy: 'promote' });
@@ -196,6 +222,8 @@ describe('model lifecycle: hot swap, shadow, canary, rejection, rollback (real s
     const fallback = forecasts().filter((f) => f.source === 'fallback');
     expect(fallback.length).toBeGreaterThan(0);
     expect(fallback.filter((f) => !((f.issuedAt >= v7At && f.issuedAt <= v7Back) || (f.issuedAt >= v8At && f.issuedAt <= v8Back)))).toEqual([]);
+    // the shadow topic holds only the versions that ran in shadow and answered (v7 timed out)
+    expect([...new Set(shadowed().map((f) => f.modelVersion))].sort()).toEqual([V.v4, V.v6, V.v8].sort());
     // no restart: the same worker-backed processor throughout
     expect((processor.status() as { state: string }).state).toBe('running');
 
@@ -259,6 +287,35 @@ describe('a corrupt newest version at start-up', () => {
       while (!d.alerts().some((a) => a.kind === 'model-rejected') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
       expect(d.alerts().find((a) => a.kind === 'model-rejected')).toMatchObject({ severity: 'critical', details: { version: V.v4, check: 'startup', serving: V.v3 } });
       expect(d.alerts().find((a) => a.kind === 'model-rejected')!.details.reason).toMatch(/sha256/);
+    } finally {
+      await d.close();
+    }
+  }, 90_000);
+
+  it('passes over a version whose parity vectors this runtime does not reproduce, then a corrupt one, and serves the next good one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-lifecycle-parity-'));
+    for (const v of [V.v3, V.v4, V.v6]) cpSync(join(FIXTURES, v), join(dir, 'walmart-mlp', v), { recursive: true });
+    // v6 (the newest) loads and runs, but training says its graph gives other numbers: as if a
+    // runtime or provider computed something else than training did
+    const pf = join(dir, 'walmart-mlp', V.v6, 'parity.json');
+    const parity = JSON.parse(readFileSync(pf, 'utf8')) as { outputs: number[] };
+    parity.outputs = parity.outputs.map((y, i) => (i === 7 ? y * 1.05 + 1 : y));
+    writeFileSync(pf, JSON.stringify(parity));
+    writeFileSync(join(dir, 'walmart-mlp', V.v4, 'model.onnx'), Buffer.from('not an onnx graph'));
+    const d = await StackDriver.create({ enginesDir: dir, modelName: 'walmart-mlp', modelWatchMs: 0 }, { alerts: true });
+    try {
+      const small = series.slice(0, 2);
+      await d.loadCatalog(small);
+      expect((d.processor!.status() as { model: { version: string } }).model.version).toBe(V.v3);
+      const end = Date.now() + 10_000;
+      while (d.alerts().filter((a) => a.kind === 'model-rejected').length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      const rejected = d.alerts().filter((a) => a.kind === 'model-rejected');
+      expect(rejected.map((a) => a.details.version).sort()).toEqual([V.v4, V.v6]);
+      expect(rejected.every((a) => a.severity === 'critical' && a.details.serving === V.v3)).toBe(true);
+      expect(rejected.find((a) => a.details.version === V.v6)!.details.reason).toMatch(/parity: output 7 is .* in training \(relative difference/);
+      await d.send(small.map((s, k) => ({ topic: 'sales' as const, value: sale(s, `pv-${k}`, 3) })));
+      const fs = await d.waitForForecasts((all) => small.every((s) => all.some((f) => f.seriesId === s.seriesId)), 30_000);
+      expect(new Set(fs.map((f) => (f as unknown as Fc).modelVersion))).toEqual(new Set([V.v3]));
     } finally {
       await d.close();
     }

@@ -32,6 +32,7 @@ export class StackDriver implements PipelineDriver {
   readonly #forecasts: ForecastView[] = [];
   readonly #dead: DeadLetterView[] = [];
   readonly #alerts: AlertView[] = [];
+  readonly #shadow: ForecastView[] = [];
 
   private constructor(overrides: ConfigInput) {
     this.config = testConfig(overrides);
@@ -39,7 +40,7 @@ export class StackDriver implements PipelineDriver {
     this.#kafka = testKafka(this.config);
   }
 
-  /** options.alerts: also read the alerts topic back (alerts()). */
+  /** options.alerts: also read the alerts topic back (alerts()); a topicShadow is read back too (shadowForecasts()). */
   static async create(overrides: ConfigInput = {}, options: { alerts?: boolean } = {}): Promise<StackDriver> {
     const d = new StackDriver(overrides);
     await setupTopicsWith(d.#kafka, d.codec, d.config);
@@ -54,6 +55,11 @@ export class StackDriver implements PipelineDriver {
     await d.#watch(c.topicDeadLetter, async (value, headers) => {
       d.#dead.push({ value, headers });
     });
+    if (c.topicShadow) {
+      await d.#watch(c.topicShadow, async (value) => {
+        d.#shadow.push((await d.codec.decode(value, reader)) as ForecastView);
+      });
+    }
     if (options.alerts) {
       const alertReader = parseSchema(loadSchema('alert'));
       await d.#watch(c.topicAlerts, async (value) => {
@@ -132,6 +138,11 @@ export class StackDriver implements PipelineDriver {
   /** Alerts read back from the alerts topic, in order. */
   alerts(): AlertView[] {
     return [...this.#alerts];
+  }
+
+  /** What a version in shadow published to the config's topicShadow. */
+  shadowForecasts(): ForecastView[] {
+    return [...this.#shadow];
   }
 
   async waitForState(until: (dump: unknown) => boolean, timeoutMs = 30_000): Promise<unknown> {

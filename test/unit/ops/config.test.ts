@@ -28,6 +28,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, overrides: { batchMaxSize: 500, batchCapacity: 100 } })).toThrow(/batchCapacity \(100\) must be >= batchMaxSize \(500\)/);
     expect(() => loadConfig({ env: {}, overrides: { executionProviders: ['cpu', 'cuda'] } })).toThrow(/must end with cpu/);
     expect(() => loadConfig({ env: {}, overrides: { windowBuckets: 20, bucketSize: 'week' } })).toThrow(/windowBuckets.*bucketSize=week/);
+    // the shadow topic must be a topic of its own (never forecast-updated)
+    expect(() => loadConfig({ env: { FS_TOPIC_SHADOW: 'forecast-updated' } })).toThrow(/FS_TOPIC_SHADOW is forecast-updated, a topic the processor already uses/);
+    expect(loadConfig({ env: { FS_TOPIC_SHADOW: 'forecast-shadow' } }).topicShadow).toBe('forecast-shadow');
   });
 
   it('rejects unknown keys in a config file (typos do not pass silently)', () => {
