@@ -35,6 +35,20 @@ export class ErrorSums {
     if (p.actual >= p.p10 && p.actual <= p.p90) this.inside++;
   }
 
+  /** These sums less an earlier copy of them (what was scored in between). */
+  since(earlier: ErrorSums | undefined): ErrorSums {
+    const d = new ErrorSums();
+    d.merge(this);
+    if (earlier) {
+      d.n -= earlier.n;
+      d.absErr -= earlier.absErr;
+      d.actual -= earlier.actual;
+      d.err -= earlier.err;
+      d.inside -= earlier.inside;
+    }
+    return d;
+  }
+
   merge(o: ErrorSums): void {
     this.n += o.n;
     this.absErr += o.absErr;
@@ -241,6 +255,17 @@ export class OnlineAccuracy {
         byHorizon: [...byH].sort((a, b) => a[0] - b[0]).map(([horizon, s]) => ({ horizon, ...s.toJSON() })),
         bySource: Object.fromEntries([...bySource].map(([k, s]) => [k, s.toJSON()])),
       });
+    }
+    return out;
+  }
+
+  /** Per version, every source and horizon together (a copy: the lifecycle diffs two of them). */
+  totals(): Map<string, ErrorSums> {
+    const out = new Map<string, ErrorSums>();
+    for (const [version, v] of this.#versions) {
+      const all = new ErrorSums();
+      for (const s of v.bySourceHorizon.values()) all.merge(s);
+      out.set(version, all);
     }
     return out;
   }

@@ -41,7 +41,7 @@ export function servingOne(guard: ModelGuard): ServingModels {
 export type RolloutPolicy = 'shadow' | 'canary' | 'promote';
 
 /** The checks a new version passes before it serves anything; a failure names one of them. */
-export type ModelCheck = 'artifact' | 'feature-spec' | 'sha256' | 'variant-gate' | 'compatibility' | 'load' | 'parity' | 'sample-output' | 'shadow-output-shift' | 'shadow-invalid-output' | 'shadow-failed' | 'shadow-latency' | 'canary-output-shift' | 'canary-failures' | 'canary-latency' | 'operator';
+export type ModelCheck = 'artifact' | 'feature-spec' | 'sha256' | 'variant-gate' | 'compatibility' | 'load' | 'parity' | 'sample-output' | 'shadow-output-shift' | 'shadow-invalid-output' | 'shadow-failed' | 'shadow-latency' | 'canary-output-shift' | 'canary-failures' | 'canary-latency' | 'canary-accuracy' | 'operator';
 
 export interface LifecycleEvents {
   'model-candidate': { version: string; policy: RolloutPolicy; source: 'watch' | 'admin' };

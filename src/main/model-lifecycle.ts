@@ -10,6 +10,7 @@ import { withTimeout } from '../core/with-timeout.js';
 import { checkVariantGate, compareVersions, listVersions, loadModelArtifact, type ModelArtifact } from '../inference/model/model-artifact.js';
 import { checkParity } from '../inference/model/parity-check.js';
 import { shadowForecasts } from '../inference/shadow-forecasts.js';
+import type { ErrorSums } from '../accuracy/online-accuracy.js';
 import { checkQuantiles } from '../inference/output-check.js';
 import { normalisedMedians, outputShift, percentile } from '../inference/rollout-compare.js';
 import type { SeriesSnapshot } from '../inference/series-snapshot.js';
@@ -39,12 +40,15 @@ interface Candidate extends Loaded {
   failures: number;
   busy: boolean;
   warmupMs: number;
+  /** Online accuracy by version when the canary began (its pairs and the live one's since are compared). */
+  accuracyAtCanary: Map<string, ErrorSums> | null;
 }
 
 export type LifecycleSettings = Pick<
   Config,
   'enginesDir' | 'modelWatchMs' | 'rolloutPolicy' | 'shadowSeries' | 'canaryPercent' | 'canarySeries' | 'rolloutLatencyRatio' | 'probationMs' | 'driftPsiThreshold' | 'modelTimeoutMs'
->;
+> &
+  Partial<Pick<Config, 'canaryAccuracyMargin' | 'accuracyMinPairs'>>;
 
 export interface LifecycleOptions {
   config: LifecycleSettings;
@@ -64,6 +68,8 @@ export interface LifecycleOptions {
   log: Logger;
   /** Where a version in shadow sends the forecasts it would have served (FS_TOPIC_SHADOW); absent: nowhere. Never awaited. */
   publishShadow?(forecasts: Forecast[]): void;
+  /** Online accuracy per version so far (OnlineAccuracy.totals); absent: canaries are promoted without it. */
+  accuracy?(): Map<string, ErrorSums>;
 }
 
 const WARMUP_RUNS = 3;
@@ -221,7 +227,7 @@ export class ModelLifecycle implements ServingModels {
         }
       }
       const guard = this.#o.makeGuard(model, { events: new TypedEmitter<InferenceEvents>() });
-      const c: Candidate = { artifact, model, guard, since: this.#o.clock.now(), signature: sig, policy, phase: 'shadow', cand: [], live: [], candMs: [], liveMs: [], invalid: 0, failures: 0, busy: false, warmupMs };
+      const c: Candidate = { artifact, model, guard, since: this.#o.clock.now(), signature: sig, policy, phase: 'shadow', cand: [], live: [], candMs: [], liveMs: [], invalid: 0, failures: 0, busy: false, warmupMs, accuracyAtCanary: null };
       this.#note('checked', version, `artifact, compatibility, parity, ${snapshots.length} live snapshots: ok; warm-up ${WARMUP_RUNS} runs, last ${warmupMs.toFixed(1)} ms`);
       if (policy === 'promote') {
         this.#promote(c, 'policy promote: live after the checks');
@@ -410,20 +416,43 @@ export class ModelLifecycle implements ServingModels {
     const detail = `${verdict.test.toUpperCase()} decides: PSI ${verdict.psi.toFixed(3)} (threshold ${this.#o.config.driftPsiThreshold}), KS D ${verdict.ksD.toFixed(3)} (critical ${verdict.ksCritical.toFixed(3)}) over ${verdict.n} vs ${verdict.m} values; batch p99 ${p99.toFixed(2)} vs live ${liveP99.toFixed(2)} ms`;
     if (verdict.shifted) return this.#abort(c, c.phase === 'shadow' ? 'shadow-output-shift' : 'canary-output-shift', detail);
     if (Number.isFinite(liveP99) && p99 > this.#o.config.rolloutLatencyRatio * liveP99 + LATENCY_FLOOR_MS) return this.#abort(c, c.phase === 'shadow' ? 'shadow-latency' : 'canary-latency', detail);
-    if (c.phase === 'shadow') {
-      this.#note('compared', c.model.version, `shadow passed: ${detail}`);
-      c.cand = [];
-      c.live = [];
-      c.candMs = [];
-      c.liveMs = [];
-      this.#enter(c, 'canary');
-    } else {
-      this.#promote(c, `canary passed: ${detail}`);
+    if (c.phase === 'canary') {
+      const acc = this.#canaryAccuracy(c);
+      if (acc.worse) return this.#abort(c, 'canary-accuracy', `${acc.detail}; ${detail}`);
+      this.#promote(c, `canary passed: ${detail}; ${acc.detail}`);
+      return;
     }
+    this.#note('compared', c.model.version, `shadow passed: ${detail}`);
+    c.cand = [];
+    c.live = [];
+    c.candMs = [];
+    c.liveMs = [];
+    this.#enter(c, 'canary');
+  }
+
+  /**
+   * The canary's forecasts scored against actuals during the canary, against the live version's
+   * over the same time (other series: the rest of the catalog). Compared only once both have the
+   * minimum pairs; a daily model in a long canary gets there, a weekly one seldom does.
+   */
+  #canaryAccuracy(c: Candidate): { worse: boolean; detail: string } {
+    const now = this.#o.accuracy?.();
+    if (!now || !c.accuracyAtCanary) return { worse: false, detail: 'accuracy: not measured (FS_ACCURACY off)' };
+    const cand = now.get(c.model.version)?.since(c.accuracyAtCanary.get(c.model.version));
+    const live = now.get(this.#live.model.version)?.since(c.accuracyAtCanary.get(this.#live.model.version));
+    const min = this.#o.config.accuracyMinPairs ?? 500;
+    const cw = cand?.wape ?? null;
+    const lw = live?.wape ?? null;
+    if (!cand || !live || cand.n < min || live.n < min || cw === null || lw === null) {
+      return { worse: false, detail: `accuracy: ${cand?.n ?? 0} canary and ${live?.n ?? 0} live pairs scored so far (compared from ${min} each)` };
+    }
+    const margin = this.#o.config.canaryAccuracyMargin ?? 0.2;
+    return { worse: cw > lw * (1 + margin), detail: `accuracy: canary WAPE ${cw.toFixed(3)} over ${cand.n} pairs vs live ${lw.toFixed(3)} over ${live.n} (margin ${margin})` };
   }
 
   #enter(c: Candidate, phase: 'shadow' | 'canary'): void {
     c.phase = phase;
+    if (phase === 'canary') c.accuracyAtCanary = this.#o.accuracy?.() ?? null;
     const detail = phase === 'shadow' ? `runs beside ${this.#live.model.version} on ${this.#o.config.shadowSeries} series, outputs compared only` : `serves ${this.#o.config.canaryPercent}% of series (by id hash) for ${this.#o.config.canarySeries} series`;
     this.#o.events.emit('rollout-phase', { version: c.model.version, phase, detail });
     this.#note(phase, c.model.version, detail);

@@ -288,6 +288,8 @@ export class Processor {
       clock: this.#clock,
       log: this.#log,
       ...(this.#shadowPublisher ? { publishShadow: (fs: Forecast[]) => this.#publishShadow(fs) } : {}),
+      // a canary's forecasts scored against actuals during the canary, against the live version's
+      ...(c.accuracy ? { accuracy: () => this.#accuracy?.totals() ?? new Map() } : {}),
     });
     if (c.accuracy) {
       const bucketMs = bucketLengthMs(settings.bucketSize);

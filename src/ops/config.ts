@@ -103,6 +103,8 @@ export const configSchema = z
     canaryPercent: int(1, 100).default(10),
     /** FS_CANARY_SERIES: series forecasts a canary serves before it is promoted. */
     canarySeries: int(10).default(2_000),
+    /** FS_CANARY_ACCURACY_MARGIN: a canary whose online WAPE (forecasts scored against actuals during the canary) exceeds the live version's over the same time by this share is refused, once both have FS_ACCURACY_MIN_PAIRS pairs. */
+    canaryAccuracyMargin: z.coerce.number().positive().default(0.2),
     /** FS_ROLLOUT_LATENCY_RATIO: a new version's batch p99 may be at most this many times the live one's (+5 ms), on the same traffic. */
     rolloutLatencyRatio: z.coerce.number().min(1).default(3),
     /** FS_PROBATION_MS: a version whose breaker opens this soon after going live is rolled back to the previous one. */
@@ -260,6 +262,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   shadowSeries: ['FS_SHADOW_SERIES'],
   canaryPercent: ['FS_CANARY_PERCENT'],
   canarySeries: ['FS_CANARY_SERIES'],
+  canaryAccuracyMargin: ['FS_CANARY_ACCURACY_MARGIN'],
   rolloutLatencyRatio: ['FS_ROLLOUT_LATENCY_RATIO'],
   probationMs: ['FS_PROBATION_MS'],
   inferenceThreads: ['FS_INFERENCE_THREADS'],

@@ -8,6 +8,9 @@ import { ModelGuard, type InferenceEvents } from '../../../src/inference/model-g
 import { loadModelArtifact } from '../../../src/inference/model/model-artifact.js';
 import type { LifecycleEvents } from '../../../src/inference/serving-models.js';
 import { ModelLifecycle } from '../../../src/main/model-lifecycle.js';
+import { ErrorSums } from '../../../src/accuracy/online-accuracy.js';
+import { FEATURE_COUNT, FEATURE_INDEX } from '../../../src/inference/features/feature-spec.js';
+import type { SeriesSnapshot } from '../../../src/inference/series-snapshot.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { FakePrimaryModel } from '../../support/fake-models.js';
 
@@ -24,7 +27,7 @@ class Versioned extends FakePrimaryModel {
 }
 
 /** engines/ with v3 and v4; keepParity false: without their parity vectors (the fakes are not those graphs). */
-async function setup(keepParity = false) {
+async function setup(keepParity = false, accuracy?: () => Map<string, ErrorSums>) {
   const engines = mkdtempSync(join(tmpdir(), 'fs-lc-unit-'));
   for (const v of ['3-2012-04-27', '4-2012-04-27']) {
     cpSync(join(FIXTURES, v), join(engines, 'walmart-mlp', v), { recursive: true });
@@ -37,7 +40,7 @@ async function setup(keepParity = false) {
   events.on('model-rolled-back', (e) => said.push(`rolled back ${e.from} -> ${e.to}: ${e.reason}`));
   const inference = new TypedEmitter<InferenceEvents>();
   const lc = new ModelLifecycle({
-    config: { enginesDir: engines, modelWatchMs: 0, rolloutPolicy: 'shadow', shadowSeries: 10, canaryPercent: 10, canarySeries: 10, rolloutLatencyRatio: 3, probationMs: 60_000, driftPsiThreshold: 0.25, modelTimeoutMs: 1_000 },
+    config: { accuracyMinPairs: 100, canaryAccuracyMargin: 0.2, enginesDir: engines, modelWatchMs: 0, rolloutPolicy: 'shadow', shadowSeries: 10, canaryPercent: 10, canarySeries: 10, rolloutLatencyRatio: 3, probationMs: 60_000, driftPsiThreshold: 0.25, modelTimeoutMs: 1_000 },
     settings: { bucketSize: 'week', horizons: 4, windowBuckets: 70 },
     live: { artifact, model: new Versioned('3-2012-04-27') },
     loadModel: async (a) => new Versioned(a.metadata.version),
@@ -47,6 +50,7 @@ async function setup(keepParity = false) {
     events,
     clock: new ManualClock(Date.UTC(2012, 5, 1)),
     log: pino({ level: 'silent' }),
+    ...(accuracy ? { accuracy } : {}),
   });
   return { lc, said, engines };
 }
@@ -101,5 +105,69 @@ describe('model lifecycle (unit)', () => {
     expect(lc.rejectCandidate('not today').ok).toBe(true);
     expect((lc.status() as { candidate: unknown }).candidate).toBeNull();
     await lc.close();
+  });
+});
+
+/** `pairs` scored pairs with this WAPE (actual 100 each). */
+function sums(pairs: number, wape: number): ErrorSums {
+  const s = new ErrorSums();
+  for (let i = 0; i < pairs; i++) s.add({ actual: 100, p50: 100 * (1 + wape), p10: 0, p90: 1e9 } as never);
+  return s;
+}
+
+/** One live batch of 400 series served by whichever version serves each (same fake outputs on both sides). */
+async function serveBatch(lc: ModelLifecycle): Promise<void> {
+  const fake = new FakePrimaryModel();
+  const byGuard = new Map<ModelGuard, number>();
+  for (let i = 0; i < 400; i++) {
+    const g = lc.guardFor(`S${i}`);
+    byGuard.set(g, (byGuard.get(g) ?? 0) + 1);
+  }
+  const groups = [];
+  for (const [guard, n] of byGuard) {
+    const features = new Float32Array(n * FEATURE_COUNT);
+    for (let r = 0; r < n; r++) {
+      features[r * FEATURE_COUNT + FEATURE_INDEX.logScale] = Math.log(10 + (r % 50));
+      features[r * FEATURE_COUNT + FEATURE_INDEX.mean4] = 1;
+      features[r * FEATURE_COUNT + FEATURE_INDEX.lyLag1 + 6] = 1;
+    }
+    groups.push({ guard, snapshots: new Array<SeriesSnapshot>(n), origins: new Array<number>(n).fill(0), features, output: await fake.run(features, n), durationMs: 1, forecasts: [] });
+  }
+  lc.served(groups);
+}
+
+describe('canary accuracy against actuals', () => {
+  const run = async (canary: { pairs: number; wape: number }, live: { pairs: number; wape: number }) => {
+    // before the canary: the live version has its history; during it, both score pairs
+    let now = new Map([['3-2012-04-27', sums(1_000, 0.1)]]);
+    const { lc } = await setup(false, () => now);
+    expect(await lc.consider('4-2012-04-27', 'canary', 'admin')).toEqual({ ok: true });
+    const l = sums(1_000, 0.1);
+    l.merge(sums(live.pairs, live.wape));
+    now = new Map([['3-2012-04-27', l], ['4-2012-04-27', sums(canary.pairs, canary.wape)]]);
+    for (let k = 0; k < 3 && (lc.status() as { candidate: unknown }).candidate; k++) await serveBatch(lc);
+    const st = lc.status() as { live: { version: string }; rejected: Array<{ version: string; check: string; reason: string }>; timeline: Array<{ event: string; detail: string }> };
+    await lc.close();
+    return st;
+  };
+
+  it('refuses a canary whose WAPE is more than 20% worse than the live version over the same time', async () => {
+    const st = await run({ pairs: 200, wape: 0.3 }, { pairs: 2_000, wape: 0.2 });
+    expect(st.live.version).toBe('3-2012-04-27');
+    expect(st.rejected[0]).toMatchObject({ version: '4-2012-04-27', check: 'canary-accuracy' });
+    // the live side counts only what was scored during the canary (0.2), not its history (0.1)
+    expect(st.rejected[0]!.reason).toMatch(/canary WAPE 0\.300 over 200 pairs vs live 0\.200 over 2000/);
+  });
+
+  it('promotes a canary as accurate as the live version, saying so', async () => {
+    const st = await run({ pairs: 200, wape: 0.21 }, { pairs: 2_000, wape: 0.2 });
+    expect(st.live.version).toBe('4-2012-04-27');
+    expect(st.timeline.find((e) => e.event === 'promoted')!.detail).toMatch(/canary WAPE 0\.210 over 200 pairs vs live 0\.200/);
+  });
+
+  it('promotes on the other rules while too few actuals exist, and says how many', async () => {
+    const st = await run({ pairs: 40, wape: 0.9 }, { pairs: 2_000, wape: 0.2 });
+    expect(st.live.version).toBe('4-2012-04-27');
+    expect(st.timeline.find((e) => e.event === 'promoted')!.detail).toMatch(/accuracy: 40 canary and 2000 live pairs scored so far \(compared from 100 each\)/);
   });
 });
