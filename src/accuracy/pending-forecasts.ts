@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis-client.js';
 import { KeyBuilder } from '../state/keys.js';
 
 /** One published forecast, as kept until its targets' actuals are known. */
@@ -87,11 +87,11 @@ function pairsOf(seriesId: string, kept: Map<number, { version: string; source: 
 }
 
 export class RedisPendingForecasts implements PendingForecasts {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #keys: KeyBuilder;
   readonly #ttlMs: number;
 
-  constructor(o: { client: Redis; prefix: string; ttlMs: number }) {
+  constructor(o: { client: RedisClient; prefix: string; ttlMs: number }) {
     this.#client = o.client;
     this.#keys = new KeyBuilder(o.prefix);
     this.#ttlMs = o.ttlMs;

@@ -6,7 +6,7 @@ import { bucketLengthMs } from '../inference/features/bucket-clock.js';
 import { loadConfig, type Config, type ConfigInput } from '../ops/config.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { redactUrl } from '../core/redact.js';
-import { redisConnection } from '../state/redis-connection.js';
+import { stateRedis } from '../state/redis-connection.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import { findPrimaryArtifact, modelSettings, type ModelSettings } from '../main/models.js';
 
@@ -36,7 +36,7 @@ export function codecFor(c: Config): RegistrySchemaCodec {
 }
 
 export async function storeFor(c: Config): Promise<RedisStateStore> {
-  const client = redisConnection(c, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  const client = stateRedis(c, { lazyConnect: true, maxRetriesPerRequest: 3 });
   client.on('error', () => undefined); // surfaced by the failing command or connect() below
   await client.connect().catch((cause: Error) => {
     throw new ForecastError('STATE_UNAVAILABLE', `cannot reach Redis at ${redactUrl(c.redisUrl)} (FS_REDIS_URL): ${cause.message}`, { retriable: true, cause });

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { Redis } from 'ioredis';
 import { Kafka, logLevel as kafkaLogLevel, type Consumer, type Producer } from 'kafkajs';
 import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batcher.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -32,7 +31,7 @@ import { AlertPublisher } from '../publish/alert-publisher.js';
 import { DeadLetterPublisher } from '../publish/dead-letter-publisher.js';
 import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publisher.js';
 import { Catalog } from '../state/catalog.js';
-import { redisConnection } from '../state/redis-connection.js';
+import { stateRedis, type StateRedis } from '../state/redis-connection.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import type { StateStore } from '../state/state-types.js';
 import { findStartupArtifact, loadFallbackModel, loadPrimaryModel, modelSettings, olderUsableArtifact, type ModelSettings } from './models.js';
@@ -103,7 +102,7 @@ export class Processor {
   #kafka!: Kafka;
   #producer!: Producer;
   #consumer: Consumer | null = null;
-  #redis!: Redis;
+  #redis!: StateRedis;
   #store!: StateStore;
   #codec!: SchemaCodec;
   #lifecycle: ModelLifecycle | null = null;
@@ -198,7 +197,7 @@ export class Processor {
     );
 
     // commandTimeout: a Redis that hangs (no reply) fails commands like one that is down, instead of stalling for ever
-    this.#redis = redisConnection(c, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true, commandTimeout: 10_000 });
+    this.#redis = stateRedis(c, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true, commandTimeout: 10_000 });
     // ioredis reconnects by itself and emits an error per attempt: log them, at most one per 5 s
     let lastRedisError = 0;
     let lastRedisReason = '';

@@ -65,6 +65,8 @@ export const configSchema = z
     schemaRegistryPasswordFile: z.string().default(''),
     /** FS_REDIS_URL (or REDIS_URL) */
     redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
+    /** FS_REDIS_CLUSTER: FS_REDIS_URL names one node of a Redis Cluster (the others are discovered); pipelines are split per master, SCAN walks every master (docs/redis-cluster.md). */
+    redisCluster: bool.default(false),
     /** FS_REDIS_PREFIX: first segment of every key (one module builds them all). */
     redisPrefix: z.string().regex(/^[a-z0-9_-]+$/i).default('fs'),
     /** FS_REDIS_PASSWORD_FILE: file holding the Redis password (a mounted Secret); replaces the password of FS_REDIS_URL (the ACL user stays the URL's). */
@@ -235,6 +237,7 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   schemaRegistryPassword: ['FS_SCHEMA_REGISTRY_PASSWORD'],
   schemaRegistryPasswordFile: ['FS_SCHEMA_REGISTRY_PASSWORD_FILE'],
   redisUrl: ['FS_REDIS_URL', 'REDIS_URL'],
+  redisCluster: ['FS_REDIS_CLUSTER'],
   redisPrefix: ['FS_REDIS_PREFIX'],
   redisPasswordFile: ['FS_REDIS_PASSWORD_FILE'],
   redisTlsCaFile: ['FS_REDIS_TLS_CA_FILE'],

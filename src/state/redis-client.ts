@@ -1,10 +1,14 @@
 /**
  * The Redis calls the state store makes, and nothing more (so a fake or another client
- * can stand in). ioredis' `Redis` and `Cluster` satisfy it.
+ * can stand in). ioredis' `Redis` satisfies it; on a cluster, RedisClusterClient does
+ * (ioredis' own `Cluster` refuses pipelines across nodes).
  */
 export interface RedisPipeline {
   hgetall(key: string): RedisPipeline;
   hset(key: string, ...fieldValues: string[]): RedisPipeline;
+  mgetBuffer(...keys: string[]): RedisPipeline;
+  unlink(...keys: string[]): RedisPipeline;
+  set(key: string, value: Buffer | string, px: 'PX', ms: number): RedisPipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
   [script: string]: unknown;
 }
