@@ -8,8 +8,9 @@ import { deleteTopicsWith } from '../../tools/setup-topics.js';
 import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 import { appendTrend, currentCommit } from '../../tools/bench/trend.js';
 import { rawClients, type RawResult } from '../../tools/bench/raw-clients.js';
+import { scaleOut } from '../../tools/bench/scale-out.js';
 
-const ALL = ['raw-clients', 'throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss'] as const;
+const ALL = ['raw-clients', 'throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss', 'scale-out'] as const;
 
 /** Environment that points `forecast-stream run` at a bench config. */
 function processorEnv(c: Config): NodeJS.ProcessEnv {
@@ -72,7 +73,9 @@ export function benchCommand(): Command {
                   ? await fullRefresh(ctx)
                   : s === 'rss'
                     ? await processorRss(ctx, fileURLToPath(new URL('../main.js', import.meta.url)), processorEnv)
-                    : null;
+                    : s === 'scale-out'
+                      ? await scaleOut(ctx, fileURLToPath(new URL('../main.js', import.meta.url)), processorEnv)
+                      : null;
         if (!r) throw new Error(`unknown scenario '${s}' (choose from ${ALL.join(', ')})`);
         process.stderr.write(`bench: ${JSON.stringify(r)}\n`);
         results.push(r);

@@ -27,7 +27,7 @@ export interface ScenarioResult {
   [metric: string]: unknown;
 }
 
-function catalogOf(stores: number, items: number, tag: string): SeriesInfo[] {
+export function catalogOf(stores: number, items: number, tag: string): SeriesInfo[] {
   const out: SeriesInfo[] = [];
   for (let s = 0; s < stores; s++) {
     for (let i = 0; i < items; i++) {
@@ -38,7 +38,7 @@ function catalogOf(stores: number, items: number, tag: string): SeriesInfo[] {
 }
 
 /** Weekly totals stamped on each week's Friday, ending last week. */
-function* weeklyHistory(catalog: SeriesInfo[], weeks: number): Generator<InputRecord> {
+export function* weeklyHistory(catalog: SeriesInfo[], weeks: number): Generator<InputRecord> {
   const lastWeek = bucketOf(Date.now(), 'week') - 1;
   for (let w = weeks - 1; w >= 0; w--) {
     const friday = bucketEndMs(lastWeek - w, 'week') - 12 * 3_600_000;
@@ -48,7 +48,7 @@ function* weeklyHistory(catalog: SeriesInfo[], weeks: number): Generator<InputRe
   }
 }
 
-async function prepare(ctx: BenchContext, c: Config, catalog: SeriesInfo[]): Promise<{ codec: RegistrySchemaCodec; input: InputProducer; close: () => Promise<void> }> {
+export async function prepare(ctx: BenchContext, c: Config, catalog: SeriesInfo[]): Promise<{ codec: RegistrySchemaCodec; input: InputProducer; close: () => Promise<void> }> {
   const codec = RegistrySchemaCodec.fromSettings(c);
   await setupTopicsWith(ctx.kafka, codec, c);
   const store = await ctx.store(c);
