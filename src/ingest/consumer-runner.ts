@@ -43,6 +43,12 @@ export interface ConsumerRunnerOptions {
   onFatal?: (err: Error) => void;
   /** Longest wait between two tries of a chunk while a dependency is down. */
   maxRetryDelayMs?: number;
+  /**
+   * Exactly-once (FS_EXACTLY_ONCE): offsets are not committed by the consumer but given to the
+   * forecasts' Kafka transaction, at an epoch boundary where every chunk taken so far has been
+   * forecast and sent (see #commitEpoch). A failed transaction stops ingest (onFatal).
+   */
+  transaction?: { commit(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> };
 }
 
 /** Why ingest is waiting, while a dependency (Redis, the registry) is down. */
@@ -77,6 +83,11 @@ export class ConsumerRunner {
   /** Fetching paused because the batcher is full (resumed below half its capacity). */
   #pausedForBackpressure = false;
   #backpressureTimer: NodeJS.Timeout | null = null;
+  /** Exactly-once: closed while an epoch commits (handlers wait before their next chunk). */
+  #epoch: Promise<void> | null = null;
+  /** Chunks between being taken and being handed to the batcher (an epoch waits for them). */
+  #midChunk = 0;
+  readonly #midChunkIdle: Array<() => void> = [];
 
   constructor(options: ConsumerRunnerOptions) {
     this.#o = options;
@@ -207,6 +218,7 @@ export class ConsumerRunner {
   }
 
   #commit(): Promise<void> {
+    if (this.#o.transaction) return this.#commitEpoch(this.#o.transaction);
     // one commit at a time, in order
     this.#committing = this.#committing.then(async () => {
       const offsets = this.#tracker.takeCommittable();
@@ -217,6 +229,35 @@ export class ConsumerRunner {
         // e.g. a rebalance moved the partition: its new owner replays from the last commit
         this.#tracker.restore(offsets);
         this.#o.log.warn({ err, partitions: offsets.length }, 'offset commit failed; will retry');
+      }
+    });
+    return this.#committing;
+  }
+
+  /**
+   * An exactly-once epoch boundary: hold new chunks, let the chunks in progress reach the
+   * batcher, drain it (every affected series forecast and sent into the open transaction), then
+   * commit the transaction with the offsets of everything taken so far. So a committed
+   * transaction holds exactly the forecasts of the records whose offsets it commits; a crash
+   * before it aborts both, and the records are read again (state updates are idempotent, and a
+   * replayed sale still re-forecasts its series).
+   */
+  #commitEpoch(tx: NonNullable<ConsumerRunnerOptions['transaction']>): Promise<void> {
+    this.#committing = this.#committing.then(async () => {
+      if (this.#fatal) return;
+      let open!: () => void;
+      this.#epoch = new Promise<void>((r) => (open = r));
+      try {
+        while (this.#midChunk > 0) await new Promise<void>((r) => this.#midChunkIdle.push(r));
+        await this.#o.batcher.drain();
+        await this.#tracker.idle();
+        await tx.commit(this.#tracker.takeCommittable());
+      } catch (err) {
+        // the forecasts of the epoch were aborted with it: nothing of it may be committed later
+        this.#fail(new Error(`exactly-once: the forecasts' transaction failed, ingest stops (its records replay on restart): ${(err as Error).message}`, { cause: err }));
+      } finally {
+        this.#epoch = null;
+        open();
       }
     });
     return this.#committing;
@@ -271,6 +312,7 @@ export class ConsumerRunner {
     try {
       const msgs = batch.messages;
       for (let i = 0; i < msgs.length; i += chunkSize) {
+        while (this.#epoch) await this.#epoch;
         if (!isRunning() || isStale()) return;
         const slice = msgs.slice(i, i + chunkSize);
         const records: RawRecord[] = slice.map((m) => ({
@@ -281,33 +323,38 @@ export class ConsumerRunner {
           value: m.value,
           timestamp: m.timestamp,
         }));
-        if (this.#fatal) return;
-        const generation = this.#tracker.generation(batch.topic, batch.partition);
-        let result: Awaited<ReturnType<RecordProcessor['process']>> | null;
+        this.#midChunk++;
         try {
-          result = await this.#processWithRetry(records, `${batch.topic}\u0000${batch.partition}`, isRunning, isStale);
-        } catch (err) {
-          // not a dependency: retrying (or kafkajs restarting the consumer) would fail the same way
-          this.#fail(err as Error);
-          return;
-        }
-        if (!result) return; // stopping or the partition moved: the chunk replays from the last commit
-        // a rewind (failed publish) or a revocation overtook this chunk while it was ingested:
-        // drop it, its records come again from the rewind point (state updates are idempotent)
-        if (isStale() || (pipelined && this.#tracker.generation(batch.topic, batch.partition) !== generation)) return;
-        const done = batcher.add(result.affected);
-        this.#checkBackpressure();
-        const last = slice[slice.length - 1]!.offset;
-        const chunk = { first: slice[0]!.offset, next: (BigInt(last) + 1n).toString(), done };
-        if (!pipelined) {
-          await done;
+          if (this.#fatal) return;
+          const generation = this.#tracker.generation(batch.topic, batch.partition);
+          let result: Awaited<ReturnType<RecordProcessor['process']>> | null;
+          try {
+            result = await this.#processWithRetry(records, `${batch.topic}\u0000${batch.partition}`, isRunning, isStale);
+          } catch (err) {
+            // not a dependency: retrying (or kafkajs restarting the consumer) would fail the same way
+            this.#fail(err as Error);
+            return;
+          }
+          if (!result) return; // stopping or the partition moved: the chunk replays from the last commit
+          // a rewind (failed publish) or a revocation overtook this chunk while it was ingested:
+          // drop it, its records come again from the rewind point (state updates are idempotent)
+          if (isStale() || (pipelined && this.#tracker.generation(batch.topic, batch.partition) !== generation)) return;
+          const done = batcher.add(result.affected);
+          this.#checkBackpressure();
+          const last = slice[slice.length - 1]!.offset;
+          const chunk = { first: slice[0]!.offset, next: (BigInt(last) + 1n).toString(), done };
+          if (!pipelined) {
+            await done;
+            resolveOffset(last);
+            await this.#o.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: chunk.next }]);
+            continue;
+          }
+          if (!this.#tracker.track(batch.topic, batch.partition, chunk, generation)) return;
+          // the fetch position moves on; the commit waits for the forecasts
           resolveOffset(last);
-          await this.#o.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: chunk.next }]);
-          continue;
+        } finally {
+          if (--this.#midChunk === 0) for (const r of this.#midChunkIdle.splice(0)) r();
         }
-        if (!this.#tracker.track(batch.topic, batch.partition, chunk, generation)) return;
-        // the fetch position moves on; the commit waits for the forecasts
-        resolveOffset(last);
         while (this.#tracker.outstanding(batch.topic, batch.partition) > this.#o.maxOutstandingChunks) {
           await this.#tracker.oldest(batch.topic, batch.partition);
         }

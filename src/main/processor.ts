@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { Kafka, logLevel as kafkaLogLevel, type Consumer, type Producer } from 'kafkajs';
 import { AffectedBatcher, type BatchingEvents } from '../batching/affected-batcher.js';
@@ -30,6 +31,7 @@ import { loadUiAssets } from '../ops/ui-assets.js';
 import { AlertPublisher } from '../publish/alert-publisher.js';
 import { DeadLetterPublisher } from '../publish/dead-letter-publisher.js';
 import { ForecastPublisher, type PublishEvents } from '../publish/forecast-publisher.js';
+import { TransactionalProducer } from '../publish/transactional-producer.js';
 import { Catalog } from '../state/catalog.js';
 import { stateRedis, type StateRedis } from '../state/redis-connection.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
@@ -101,6 +103,9 @@ export class Processor {
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #kafka!: Kafka;
   #producer!: Producer;
+  /** FS_EXACTLY_ONCE: the forecasts' transactional producer, and its epochs. */
+  #txProducer: Producer | null = null;
+  #transactions: TransactionalProducer | null = null;
   #consumer: Consumer | null = null;
   #redis!: StateRedis;
   #store!: StateStore;
@@ -188,13 +193,22 @@ export class Processor {
     });
     // idempotent producer: a retried send cannot duplicate a forecast on the broker
     this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await unavailable(
-      this.#producer.connect().catch((err: unknown) => {
-        throw isKafkaAuthFailure(err) ? kafkaAuthError(c, err) : err;
-      }),
-      'KAFKA_UNAVAILABLE',
-      `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS) over ${c.kafkaSecurityProtocol}`,
-    );
+    // exactly-once: the forecasts get a transactional producer of their own (alerts, dead letters
+    // and shadow forecasts stay on the plain one: a transactional producer sends only in transactions)
+    if (c.exactlyOnce) {
+      const transactionalId = c.transactionalId || `${c.groupId}-${hostname()}`;
+      this.#txProducer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, transactionalId, transactionTimeout: Math.max(10_000, 20 * c.commitIntervalMs) });
+    }
+    for (const p of [this.#producer, this.#txProducer]) {
+      if (!p) continue;
+      await unavailable(
+        p.connect().catch((err: unknown) => {
+          throw isKafkaAuthFailure(err) ? kafkaAuthError(c, err) : err;
+        }),
+        'KAFKA_UNAVAILABLE',
+        `cannot reach Kafka at ${c.kafkaBrokers.join(',')} (FS_KAFKA_BROKERS) over ${c.kafkaSecurityProtocol}`,
+      );
+    }
 
     // commandTimeout: a Redis that hangs (no reply) fails commands like one that is down, instead of stalling for ever
     this.#redis = stateRedis(c, { maxRetriesPerRequest: 3, enableAutoPipelining: false, lazyConnect: true, commandTimeout: 10_000 });
@@ -314,7 +328,8 @@ export class Processor {
       clock: this.#clock,
       events: this.events.inference,
     });
-    this.#publisher = new ForecastPublisher(this.#producer, c.topicForecasts, forecastEncoder, this.events.publish);
+    if (this.#txProducer) this.#transactions = new TransactionalProducer(this.#txProducer, c.groupId);
+    this.#publisher = new ForecastPublisher(this.#transactions ?? this.#producer, c.topicForecasts, forecastEncoder, this.events.publish);
     const alerts = new AlertPublisher(this.#producer, c.topicAlerts, alertEncoder, this.events.publish, () => this.#clock.now());
     this.#wireAlerts(alerts);
     workerEvent = ({ kind, reason, restarts }) =>
@@ -396,6 +411,7 @@ export class Processor {
         fromBeginning: c.fromBeginning,
         commitIntervalMs: c.commitIntervalMs,
         maxOutstandingChunks: 8,
+        ...(this.#transactions ? { transaction: this.#transactions } : {}),
         log: this.#log,
         events: this.events.ingest,
         onFatal: (err) => {
@@ -422,6 +438,8 @@ export class Processor {
     await this.#batcher?.stop().catch((err: Error) => this.#log.warn({ err }, 'batcher drain failed'));
     if (this.#catalogTimer) clearInterval(this.#catalogTimer);
     await this.#producer?.disconnect().catch(() => undefined);
+    // an epoch not committed by now is aborted by the broker (its records replay on the next start)
+    await this.#txProducer?.disconnect().catch(() => undefined);
     await this.#lifecycle?.close();
     // the last scoring rounds (bounded: Redis may be the reason we stop)
     if (this.#accuracy) await Promise.race([this.#accuracy.settled(), new Promise((r) => setTimeout(r, 5_000).unref())]);
@@ -516,6 +534,8 @@ export class Processor {
     const notReady = this.notReadyReason();
     return {
       state: this.#state,
+      // at-least-once, or exactly-once (forecasts + offsets per transaction: read them read_committed)
+      delivery: this.config.exactlyOnce ? { guarantee: 'exactly-once', transactionalId: this.config.transactionalId || `${this.config.groupId}-${hostname()}`, epochMs: this.config.commitIntervalMs } : { guarantee: 'at-least-once' },
       model: this.#model
         ? {
             name: this.#model.name,

@@ -165,6 +165,10 @@ export const configSchema = z
     kafkaSessionTimeoutMs: int(6_000, 300_000).default(8_000),
     /** FS_COMMIT_INTERVAL_MS: consume on while forecasts are published and commit the published prefix this often; 0 waits for each chunk and commits it before the next (slower). */
     commitIntervalMs: int(0, 60_000).default(200),
+    /** FS_EXACTLY_ONCE: forecasts and the consumed offsets in one Kafka transaction per commit interval (read them with isolation.level=read_committed); off: at-least-once. Dead letters and alerts stay at-least-once. */
+    exactlyOnce: bool.default(false),
+    /** FS_TRANSACTIONAL_ID: the forecast producer's transactional id under FS_EXACTLY_ONCE; stable per instance (a restarted instance with the same id fences its predecessor's open transaction); default <group id>-<host name>. */
+    transactionalId: z.string().default(''),
     /** FS_FROM_BEGINNING: a new consumer group starts at the earliest offsets (false: latest). */
     fromBeginning: bool.default(true),
     /** FS_TRIGGERS_PER_FORECAST: input offsets listed in a forecast's provenance, newest first. */
@@ -201,6 +205,9 @@ export const configSchema = z
     const topics = [c.topicSales, c.topicPromotions, c.topicWeather, c.topicPrices, c.topicCatalog, c.topicForecasts, c.topicAlerts, c.topicDeadLetter];
     if (new Set(topics).size !== topics.length) {
       ctx.addIssue({ code: 'custom', path: ['topicSales'], message: 'the eight topic names (topicSales, topicPromotions, topicWeather, topicPrices, topicCatalog, topicForecasts, topicAlerts, topicDeadLetter) must differ' });
+    }
+    if (c.exactlyOnce && c.commitIntervalMs === 0) {
+      ctx.addIssue({ code: 'custom', path: ['commitIntervalMs'], message: 'FS_EXACTLY_ONCE commits one transaction per FS_COMMIT_INTERVAL_MS: set it above 0 (e.g. 200)' });
     }
     if (c.topicShadow && topics.includes(c.topicShadow)) {
       ctx.addIssue({ code: 'custom', path: ['topicShadow'], message: `FS_TOPIC_SHADOW is ${c.topicShadow}, a topic the processor already uses: name a topic of its own (e.g. forecast-shadow) or leave it empty` });
@@ -288,6 +295,8 @@ export const ENV_NAMES: Record<keyof Config, string[]> = {
   triggersPerForecast: ['FS_TRIGGERS_PER_FORECAST'],
   fromBeginning: ['FS_FROM_BEGINNING'],
   commitIntervalMs: ['FS_COMMIT_INTERVAL_MS'],
+  exactlyOnce: ['FS_EXACTLY_ONCE'],
+  transactionalId: ['FS_TRANSACTIONAL_ID'],
   kafkaSessionTimeoutMs: ['FS_KAFKA_SESSION_TIMEOUT_MS'],
 };
 

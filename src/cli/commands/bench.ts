@@ -9,8 +9,9 @@ import { configFrom, kafkaFor, storeFor } from '../cli-context.js';
 import { appendTrend, currentCommit } from '../../tools/bench/trend.js';
 import { rawClients, type RawResult } from '../../tools/bench/raw-clients.js';
 import { scaleOut } from '../../tools/bench/scale-out.js';
+import { exactlyOnceCost } from '../../tools/bench/exactly-once.js';
 
-const ALL = ['raw-clients', 'throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss', 'scale-out'] as const;
+const ALL = ['raw-clients', 'throughput', 'latency', 'promotion', 'promotion-daily', 'what-if', 'refresh', 'rss', 'scale-out', 'exactly-once'] as const;
 
 /** Environment that points `forecast-stream run` at a bench config. */
 function processorEnv(c: Config): NodeJS.ProcessEnv {
@@ -75,7 +76,9 @@ export function benchCommand(): Command {
                     ? await processorRss(ctx, fileURLToPath(new URL('../main.js', import.meta.url)), processorEnv)
                     : s === 'scale-out'
                       ? await scaleOut(ctx, fileURLToPath(new URL('../main.js', import.meta.url)), processorEnv)
-                      : null;
+                      : s === 'exactly-once'
+                        ? await exactlyOnceCost(ctx)
+                        : null;
         if (!r) throw new Error(`unknown scenario '${s}' (choose from ${ALL.join(', ')})`);
         process.stderr.write(`bench: ${JSON.stringify(r)}\n`);
         results.push(r);

@@ -106,8 +106,8 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
 }
 
 /** End to end: N pre-produced events consumed, applied, forecast and published. */
-export async function throughput(ctx: BenchContext, series = 3_000, weeks = 60): Promise<ScenarioResult> {
-  const c = ctx.config();
+export async function throughput(ctx: BenchContext, series = 3_000, weeks = 60, overrides: Partial<Config> = {}): Promise<ScenarioResult> {
+  const c = ctx.config(overrides);
   const catalog = catalogOf(Math.ceil(series / 100), 100, 'tp');
   const { input, close } = await prepare(ctx, c, catalog);
   const total = catalog.length * weeks;
@@ -132,8 +132,8 @@ export async function throughput(ctx: BenchContext, series = 3_000, weeks = 60):
 }
 
 /** Event-to-forecast latency at a steady input rate, one series per event in rotation. */
-export async function latency(ctx: BenchContext, rate = 2_000, seconds = 20, series = 20_000): Promise<ScenarioResult> {
-  const c = ctx.config();
+export async function latency(ctx: BenchContext, rate = 2_000, seconds = 20, series = 20_000, overrides: Partial<Config> = {}): Promise<ScenarioResult> {
+  const c = ctx.config(overrides);
   const catalog = catalogOf(series / 200, 200, 'lt');
   const { codec, input, close } = await prepare(ctx, c, catalog);
   const processor = new Processor({ config: c, log: pino({ level: 'warn' }) });
