@@ -12,7 +12,7 @@ import { checkParity } from '../inference/model/parity-check.js';
 import { shadowForecasts } from '../inference/shadow-forecasts.js';
 import type { ErrorSums } from '../accuracy/online-accuracy.js';
 import { checkQuantiles } from '../inference/output-check.js';
-import { normalisedMedians, outputShift, percentile } from '../inference/rollout-compare.js';
+import { KS_BELOW, KS_MIN_D, normalisedMedians, outputShift, percentile } from '../inference/rollout-compare.js';
 import type { SeriesSnapshot } from '../inference/series-snapshot.js';
 import type { LifecycleEvents, ModelCheck, RolloutPolicy, ServedGroup, ServingModels } from '../inference/serving-models.js';
 import type { Config } from '../ops/config.js';
@@ -413,7 +413,10 @@ export class ModelLifecycle implements ServingModels {
     const p99 = percentile(c.candMs, 99);
     const liveP99 = percentile(c.liveMs, 99);
     this.#o.events.emit('rollout-compared', { version: c.model.version, phase: c.phase, verdict, p99Ms: p99, liveP99Ms: liveP99 });
-    const detail = `${verdict.test.toUpperCase()} decides: PSI ${verdict.psi.toFixed(3)} (threshold ${this.#o.config.driftPsiThreshold}), KS D ${verdict.ksD.toFixed(3)} (critical ${verdict.ksCritical.toFixed(3)}) over ${verdict.n} vs ${verdict.m} values; batch p99 ${p99.toFixed(2)} vs live ${liveP99.toFixed(2)} ms`;
+    // the test that decides first, the other one as information (a small window's PSI is noise)
+    const psi = `PSI ${verdict.psi.toFixed(3)} (threshold ${this.#o.config.driftPsiThreshold})`;
+    const ks = `KS D ${verdict.ksD.toFixed(3)} (shifted above ${Math.max(verdict.ksCritical, KS_MIN_D).toFixed(3)})`;
+    const detail = `${verdict.test === 'ks' ? `KS decides (fewer than ${KS_BELOW} values): ${ks}; PSI, not used: ${psi.replace(/ \(threshold [^)]*\)/, '')}` : `PSI decides: ${psi}; KS D, not used: ${verdict.ksD.toFixed(3)}`} over ${verdict.n} vs ${verdict.m} values; batch p99 ${p99.toFixed(2)} vs live ${liveP99.toFixed(2)} ms`;
     if (verdict.shifted) return this.#abort(c, c.phase === 'shadow' ? 'shadow-output-shift' : 'canary-output-shift', detail);
     if (Number.isFinite(liveP99) && p99 > this.#o.config.rolloutLatencyRatio * liveP99 + LATENCY_FLOOR_MS) return this.#abort(c, c.phase === 'shadow' ? 'shadow-latency' : 'canary-latency', detail);
     if (c.phase === 'canary') {
