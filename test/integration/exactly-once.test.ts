@@ -1,14 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
-import { loadSchema } from '../../src/core/schemas.js';
-import { RedisStateStore } from '../../src/state/redis-state-store.js';
-import type { SeriesInfo } from '../../src/state/state-types.js';
+import { RegistrySchemaCodec } from '../../src/core/schema-codec.js';
 import { InputProducer, inputTopics } from '../../src/tools/input-producer.js';
-import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { sale, salesHistory } from '../scenarios/scenario-data.js';
 import { startChildProcessor } from '../support/child-processor.js';
-import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
+import { testConfig, testKafka } from '../support/real-stack.js';
+import { countSalesTriggers, setupWithCatalog, smallCatalog } from '../support/trigger-counts.js';
 
 // FS_EXACTLY_ONCE on the real broker: the processor is SIGKILLed while forecasts sit in an open
 // transaction, and restarted with the same transactional id. A read_committed reader sees every
@@ -22,33 +19,13 @@ afterAll(() => {
   for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
 });
 
-type Trigger = { topic: string; partition: number; offset: string };
-
 describe('exactly-once (Kafka transactions)', () => {
   it('SIGKILL mid-transaction: a read_committed reader sees each sale in exactly one forecast', async () => {
     const kafka = testKafka(c);
     const codec = RegistrySchemaCodec.fromSettings(c);
-    await setupTopicsWith(kafka, codec, c);
-    const catalog: SeriesInfo[] = [];
-    for (let s = 1; s <= 6; s++) for (let i = 1; i <= 10; i++) catalog.push({ seriesId: `EO${s}-I${i}`, store: `EO${s}`, item: `I${i}`, category: 'CA', region: 'R1' });
-    const redis = await testRedis(c);
-    const store = new RedisStateStore({ client: redis as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * 86_400_000 });
-    await store.putCatalog(catalog);
-
-    const reader = parseSchema(loadSchema('forecast-updated'));
-    const watch = async (name: string, readUncommitted: boolean) => {
-      const seen = new Map<string, number>();
-      const consumer = kafka.consumer({ groupId: `${c.groupId}-${name}`, readUncommitted });
-      await consumer.connect();
-      await consumer.subscribe({ topic: c.topicForecasts, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          const f = (await codec.decode(message.value!, reader)) as { triggers: Trigger[] };
-          for (const t of f.triggers) if (t.topic === c.topicSales) seen.set(`${t.partition}:${t.offset}`, (seen.get(`${t.partition}:${t.offset}`) ?? 0) + 1);
-        },
-      });
-      return { seen, consumer };
-    };
+    const catalog = smallCatalog('EO', 6, 10);
+    const { redis } = await setupWithCatalog(kafka, codec, c, catalog);
+    const watch = (name: string, readUncommitted: boolean) => countSalesTriggers(kafka, codec, c, name, readUncommitted);
     const committed = await watch('committed', false);
     const uncommitted = await watch('uncommitted', true);
 

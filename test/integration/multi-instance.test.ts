@@ -1,15 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSchema, RegistrySchemaCodec } from '../../src/core/schema-codec.js';
-import { loadSchema } from '../../src/core/schemas.js';
-import { RedisStateStore } from '../../src/state/redis-state-store.js';
-import type { SeriesInfo } from '../../src/state/state-types.js';
+import { RegistrySchemaCodec } from '../../src/core/schema-codec.js';
 import { InputProducer, inputTopics } from '../../src/tools/input-producer.js';
-import { setupTopicsWith } from '../../src/tools/setup-topics.js';
 import { sale, salesHistory } from '../scenarios/scenario-data.js';
 import { startChildProcessor } from '../support/child-processor.js';
-import { testConfig, testKafka, testRedis } from '../support/real-stack.js';
+import { testConfig, testKafka } from '../support/real-stack.js';
+import { countSalesTriggers, setupWithCatalog, smallCatalog } from '../support/trigger-counts.js';
 
 // Several processor processes in one consumer group on a 12-partition input: members leave
 // (SIGKILL) and join while sales stream in. Nothing is lost at any time; a sale read and
@@ -22,8 +19,6 @@ const children: ChildProcess[] = [];
 afterAll(() => {
   for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
 });
-
-type Trigger = { topic: string; partition: number; offset: string };
 
 /** The group's members and the sales partitions each holds, once the group is stable. */
 async function assignment(admin: Admin): Promise<number[][] | null> {
@@ -54,27 +49,12 @@ describe('several processor instances in one group', () => {
     const t0 = Date.now();
     const kafka = testKafka(c);
     const codec = RegistrySchemaCodec.fromSettings(c);
-    await setupTopicsWith(kafka, codec, c);
+    const catalog = smallCatalog('MI', 12, 10);
+    const { redis } = await setupWithCatalog(kafka, codec, c, catalog);
     const admin = kafka.admin();
     await admin.connect();
-    const catalog: SeriesInfo[] = [];
-    for (let s = 1; s <= 12; s++) for (let i = 1; i <= 10; i++) catalog.push({ seriesId: `MI${s}-I${i}`, store: `MI${s}`, item: `I${i}`, category: 'CA', region: 'R1' });
-    const redis = await testRedis(c);
-    const store = new RedisStateStore({ client: redis as never, prefix: c.redisPrefix, windowBuckets: 60, bucketMs: 7 * 86_400_000 });
-    await store.putCatalog(catalog);
-
     // every sale's (partition, offset) as forecast triggers, counted
-    const reader = parseSchema(loadSchema('forecast-updated'));
-    const seen = new Map<string, number>();
-    const watcher = kafka.consumer({ groupId: `${c.groupId}-watch` });
-    await watcher.connect();
-    await watcher.subscribe({ topic: c.topicForecasts, fromBeginning: true });
-    await watcher.run({
-      eachMessage: async ({ message }) => {
-        const f = (await codec.decode(message.value!, reader)) as { triggers: Trigger[] };
-        for (const t of f.triggers) if (t.topic === c.topicSales) seen.set(`${t.partition}:${t.offset}`, (seen.get(`${t.partition}:${t.offset}`) ?? 0) + 1);
-      },
-    });
+    const { seen, consumer: watcher } = await countSalesTriggers(kafka, codec, c, 'watch');
     const producer = kafka.producer();
     await producer.connect();
     const input = new InputProducer(producer, codec, inputTopics(c));
