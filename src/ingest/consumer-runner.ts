@@ -247,12 +247,16 @@ export class ConsumerRunner {
       if (this.#fatal) return;
       let open!: () => void;
       this.#epoch = new Promise<void>((r) => (open = r));
+      const t0 = performance.now();
       try {
         while (this.#midChunk > 0) await new Promise<void>((r) => this.#midChunkIdle.push(r));
         await this.#o.batcher.drain();
         await this.#tracker.idle();
-        await tx.commit(this.#tracker.takeCommittable());
+        const offsets = this.#tracker.takeCommittable();
+        await tx.commit(offsets);
+        this.#o.events?.emit('epoch-committed', { partitions: offsets.length, ms: performance.now() - t0 });
       } catch (err) {
+        this.#o.events?.emit('epoch-failed', { error: (err as Error).message, ms: performance.now() - t0 });
         // the forecasts of the epoch were aborted with it: nothing of it may be committed later
         this.#fail(new Error(`exactly-once: the forecasts' transaction failed, ingest stops (its records replay on restart): ${(err as Error).message}`, { cause: err }));
       } finally {

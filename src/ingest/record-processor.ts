@@ -37,6 +37,9 @@ export interface IngestEvents {
   'ingest-paused': { pending: number; capacity: number };
   'ingest-unpaused': { pending: number; capacity: number };
   'item-listed': { seriesId: string; change: 'added' | 'changed' | 'same'; listedDate: string | null };
+  /** FS_EXACTLY_ONCE: an epoch's transaction (its forecasts and `partitions` offsets) committed, or failed (and was aborted); `ms`: barrier to commit. */
+  'epoch-committed': { partitions: number; ms: number };
+  'epoch-failed': { error: string; ms: number };
 }
 
 export interface TopicNames {

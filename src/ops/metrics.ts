@@ -41,6 +41,8 @@ export class PipelineMetrics {
   readonly paused: Gauge;
   readonly rollouts: Counter<'outcome' | 'check'>;
   readonly shadowForecasts: Counter<'result'>;
+  readonly transactions: Counter<'result'>;
+  readonly epochDuration: Histogram;
   readonly rolloutShift: Gauge<'phase' | 'test'>;
   readonly modelPhase: Gauge<'version' | 'role'>;
 
@@ -109,6 +111,16 @@ export class PipelineMetrics {
     e.ingest.on('ingest-paused', () => this.paused.set(1));
     e.ingest.on('ingest-unpaused', () => this.paused.set(0));
     e.ingest.on('records-processed', ({ topic, count }) => this.recordsIn.inc({ topic }, count));
+    // FS_EXACTLY_ONCE only: a failed transaction stops ingest, so one "failed" is worth an alert
+    this.transactions = new Counter({ name: 'forecast_stream_transactions_total', help: 'Exactly-once epochs (forecasts + offsets in one Kafka transaction), by result (committed, failed: aborted)', labelNames: ['result'], registers: [r] });
+    this.epochDuration = new Histogram({ name: 'forecast_stream_transaction_seconds', help: 'Exactly-once epoch: from holding new chunks to the transaction committed (drain + commit)', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [r] });
+    e.ingest.on('epoch-committed', ({ ms }) => {
+      this.transactions.inc({ result: 'committed' });
+      this.epochDuration.observe(ms / 1000);
+    });
+    e.ingest.on('epoch-failed', () => this.transactions.inc({ result: 'failed' }));
+    // exported from the start (0), so the alert's series exists before anything fails
+    for (const result of ['committed', 'failed']) this.transactions.inc({ result }, 0);
     e.ingest.on('record-rejected', ({ topic, code }) => this.rejected.inc({ topic, code }));
     e.ingest.on('sales-too-old', () => this.tooOld.inc());
     e.ingest.on('sales-duplicate', () => this.duplicates.inc());

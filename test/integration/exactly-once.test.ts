@@ -85,6 +85,10 @@ describe('exactly-once (Kafka transactions)', () => {
     // the kill did abort written forecasts: their sales were forecast again, visible only uncommitted
     expect(replayedUncommitted.length).toBeGreaterThan(0);
 
+    // the restarted processor counts its committed epochs (and no failed one)
+    const metrics = await (await fetch(`http://127.0.0.1:${second.httpPort}/metrics`)).text();
+    expect(Number(/forecast_stream_transactions_total\{result="committed"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(5);
+    expect(metrics).not.toMatch(/forecast_stream_transactions_total\{result="failed"\} [1-9]/);
     second.child.kill('SIGTERM');
     expect(await new Promise((r) => second.child.once('exit', r))).toBe(0);
     await committed.consumer.disconnect();
