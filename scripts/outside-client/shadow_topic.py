@@ -30,119 +30,35 @@ processor exits 0 on SIGTERM. The topics, subjects and Redis keys of the run are
 (the CLI has no command that deletes topics); the summary names the tag.
 """
 import argparse
-import json
-import os
-import re
-import secrets
 import shutil
-import signal
-import socket
-import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_VENV = "/tmp/fs-outside-client-venv"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # outside_common, also once re-executed in the venv
+import outside_common as oc  # noqa: E402
 
+oc.ensure_venv(__file__)
 
-def ensure_venv() -> None:
-    """Re-execute under a venv that has confluent-kafka[avro] (created on first use)."""
-    try:
-        import confluent_kafka  # noqa: F401
-        import confluent_kafka.schema_registry.avro  # noqa: F401
-        return
-    except ImportError:
-        pass
-    venv = Path(os.environ.get("FS_OUTSIDE_VENV", DEFAULT_VENV))
-    py = venv / "bin" / "python"
-    if os.environ.get("FS_OUTSIDE_REEXEC") == "1":
-        raise SystemExit(f"confluent-kafka[avro] is not importable from {py}")
-    if not py.exists():
-        print(f"creating {venv} (confluent-kafka[avro] from PyPI)", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "confluent-kafka[avro]"], check=True)
-    os.environ["FS_OUTSIDE_REEXEC"] = "1"
-    os.execv(str(py), [str(py), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
-ensure_venv()
-
-import confluent_kafka  # noqa: E402
-from importlib import metadata  # noqa: E402
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: E402
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
-from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
+from confluent_kafka.schema_registry.avro import AvroDeserializer  # noqa: E402
 
-WEEK_MS = 7 * 86_400_000
-V3, V4 = "3-2012-04-27", "4-2012-04-27"
-FIXTURES = ROOT / "test/fixtures/lifecycle/walmart-mlp"
-CLI = ROOT / "dist/cli/main.js"
+V3, V4 = oc.V3, oc.V4
 
 
-def series_id(store: str, item: str) -> str:
-    """docs/topics.md: <store>-<item>, '%' and '-' inside either escaped."""
-    esc = lambda s: s.replace("%", "%25").replace("-", "%2D")  # noqa: E731
-    return f"{esc(store)}-{esc(item)}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return json.loads(r.read())
-
-
-def schema_id(value: bytes) -> int:
-    return struct.unpack(">bI", value[:5])[1]
-
-
-class Reader(threading.Thread):
+class Reader(oc.BeginningReader):
     """Reads the given topics from their beginning (private topics) into a list, until stopped."""
 
     def __init__(self, brokers: str, topics: dict, tag: str):
-        super().__init__(daemon=True)
-        self.topics = topics  # topic -> AvroDeserializer
+        super().__init__(brokers, f"{tag}-outside-reader", topics, 0.2)
         self.records: list = []
-        self.lock = threading.Lock()
-        self.stop_flag = threading.Event()
-        self.errors: list = []
-        self.c = Consumer({"bootstrap.servers": brokers, "group.id": f"{tag}-outside-reader", "enable.auto.commit": False})
-        parts = []
-        for t in topics:
-            md = self.c.list_topics(t, timeout=10).topics[t]
-            if md.error:
-                raise SystemExit(f"{t}: {md.error}")
-            parts += [TopicPartition(t, p, OFFSET_BEGINNING) for p in md.partitions]
-        self.c.assign(parts)
 
-    def run(self):
-        while not self.stop_flag.is_set():
-            m = self.c.poll(0.2)
-            if m is None:
-                continue
-            if m.error():
-                self.errors.append(str(m.error()))
-                continue
-            try:
-                v = self.topics[m.topic()](m.value(), SerializationContext(m.topic(), MessageField.VALUE))
-            except Exception as e:  # a record our client cannot read is a finding, not a crash
-                self.errors.append(f"{m.topic()}@{m.partition()}:{m.offset()}: {e}")
-                continue
-            rec = {"topic": m.topic(), "partition": m.partition(), "offset": m.offset(), "key": m.key().decode() if m.key() is not None else None,
-                   "schemaId": schema_id(m.value()), "at": time.time(), "v": v}
-            with self.lock:
-                self.records.append(rec)
-        self.c.close()
+    def on_record(self, m, v):
+        rec = {"topic": m.topic(), "partition": m.partition(), "offset": m.offset(), "key": m.key().decode() if m.key() is not None else None,
+               "schemaId": oc.schema_id(m.value()), "at": time.time(), "v": v}
+        with self.lock:
+            self.records.append(rec)
 
     def snapshot(self, topic: str | None = None) -> list:
         with self.lock:
@@ -151,11 +67,7 @@ class Reader(threading.Thread):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--brokers", default=os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092"))
-    ap.add_argument("--registry", default=os.environ.get("SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081/apis/ccompat/v7"))
-    ap.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
-    ap.add_argument("--stores", type=int, default=4)
-    ap.add_argument("--items", type=int, default=10, help="series = stores x items (default 40)")
+    oc.add_stack_args(ap)
     ap.add_argument("--history-weeks", type=int, default=60)
     ap.add_argument("--shadow-series", type=int, default=200)
     ap.add_argument("--interval", type=float, default=0.25, help="seconds between rounds of one sale per series")
@@ -163,45 +75,19 @@ def main() -> int:
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temporary folder (engines, processor log)")
     a = ap.parse_args()
 
-    tag = f"oc{secrets.token_hex(4)}"
-    tmp = Path(tempfile.mkdtemp(prefix=f"fs-shadow-{tag}-"))
-    topics = {k: f"{tag}-{v}" for k, v in {"SALES": "sales", "PROMOTIONS": "promotions", "WEATHER": "weather", "PRICES": "prices", "CATALOG": "catalog",
-                                           "FORECASTS": "forecast-updated", "ALERTS": "alerts", "DEAD_LETTER": "dead-letter", "SHADOW": "forecast-shadow"}.items()}
-    port = free_port()
-    settings = {
-        "FS_KAFKA_BROKERS": a.brokers, "FS_SCHEMA_REGISTRY_URL": a.registry, "FS_REDIS_URL": a.redis,
-        **{f"FS_TOPIC_{k}": v for k, v in topics.items()},
-        "FS_GROUP_ID": f"{tag}-group", "FS_REDIS_PREFIX": tag, "FS_INPUT_PARTITIONS": "3", "FS_OUTPUT_PARTITIONS": "3",
-        "FS_ENGINES_DIR": str(tmp / "engines"), "FS_MODEL": "walmart-mlp", "FS_MODEL_WATCH_MS": "300", "FS_ROLLOUT_POLICY": "shadow",
-        "FS_SHADOW_SERIES": str(a.shadow_series), "FS_WINDOW_BUCKETS": "70",
+    tag, tmp, topics = oc.private_run("fs-shadow", SHADOW="forecast-shadow")
+    port = oc.free_port()
+    settings = oc.processor_settings(a, tag, topics, tmp, port, {
+        "FS_MODEL_WATCH_MS": "300", "FS_ROLLOUT_POLICY": "shadow", "FS_SHADOW_SERIES": str(a.shadow_series), "FS_WINDOW_BUCKETS": "70",
         # as test/integration/model-lifecycle.test.ts: a short canary, latency rule loose enough for a shared machine
         "FS_CANARY_SERIES": "60", "FS_CANARY_PERCENT": "30", "FS_ROLLOUT_LATENCY_RATIO": "10", "FS_DRIFT_WINDOW": "400",
-        "FS_METRICS_PORT": str(port), "FS_HTTP_HOST": "127.0.0.1", "FS_LOG_LEVEL": "info",
-    }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FS_") and k not in ("KAFKA_BROKERS", "SCHEMA_REGISTRY_URL", "REDIS_URL")}
-    env.update(settings)
-    out: dict = {"tag": tag, "client": {"confluent-kafka": metadata.version("confluent-kafka"), "librdkafka": confluent_kafka.libversion()[0],
-                                        "fastavro": metadata.version("fastavro"), "python": sys.version.split()[0]},
+    })
+    env = oc.child_env(settings)
+    out: dict = {"tag": tag, "client": oc.client_versions(),
                  "settings": {k: v for k, v in settings.items() if not k.startswith("FS_TOPIC_") or k == "FS_TOPIC_SHADOW"}}
 
-    def cli(*args: str) -> str:
-        r = subprocess.run(["node", str(CLI), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            raise SystemExit(f"node dist/cli/main.js {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
-        return r.stdout.strip()
-
-    # 1. topics and schemas (the shadow topic and its subject included), the catalog
-    # `catalog load` reads the model too (it fails without one under FS_ENGINES_DIR): v3 only for now
-    shutil.copytree(FIXTURES / V3, tmp / "engines/walmart-mlp" / V3)
-    out["setup"] = cli("setup").splitlines()[-3:]
-    stores = [f"OCS{s}" for s in range(1, a.stores + 1)]
-    series = [{"store": st, "item": f"I{i}", "category": "CA" if i <= a.items // 2 else "CB", "region": "R1" if n < len(stores) / 2 else "R2"}
-              for n, st in enumerate(stores) for i in range(1, a.items + 1)]
-    for s in series:
-        s["id"] = series_id(s["store"], s["item"])
-    (tmp / "catalog.csv").write_text("store,item,category,region\n" + "".join(f"{s['store']},{s['item']},{s['category']},{s['region']}\n" for s in series))
-    out["catalog"] = cli("catalog", "load", str(tmp / "catalog.csv"))
-    ids = {s["id"] for s in series}
+    # 1. topics and schemas (the shadow topic and its subject included), the catalog; v3 only for now
+    series, ids = oc.setup_and_catalog(oc.make_cli(env), tmp, a.stores, a.items, "OCS", out)
 
     # 2. the processor, on v3
     registry = SchemaRegistryClient({"url": a.registry})
@@ -216,29 +102,20 @@ def main() -> int:
     reader = Reader(a.brokers, readers, tag)
     reader.start()
     log_path = tmp / "processor.log"
-    log_file = open(log_path, "w")
-    proc = subprocess.Popen(["node", str(CLI), "run"], env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
-    ok = True
+    proc, log_file = oc.spawn_processor(env, log_path)
     checks: dict = {}
     streaming = threading.Event()
     sender = None
     try:
-        deadline = time.time() + 60
-        while "forecast-stream processor started" not in log_path.read_text():
-            if proc.poll() is not None or time.time() > deadline:
-                raise SystemExit(f"processor did not start:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.2)
-        status = lambda: http_json(f"http://127.0.0.1:{port}/status")  # noqa: E731
+        oc.wait_started(proc, log_path)
+        status = lambda: oc.http_json(f"http://127.0.0.1:{port}/status")  # noqa: E731
         out["started_on"] = status()["lifecycle"]["live"]["version"]
 
-        # 3. 60 weeks of history per series, as test/scenarios/scenario-data.ts salesHistory()
-        sales_ser = AvroSerializer(registry, (ROOT / "schemas/sales.avsc").read_text())
-        sales_ctx = SerializationContext(topics["SALES"], MessageField.VALUE)
-        p = Producer({"bootstrap.servers": a.brokers, "enable.idempotence": True, "partitioner": "murmur2_random", "linger.ms": 5})
+        # 3. 60 weeks of history per series
+        sales = oc.SalesProducer(registry, a.brokers, topics["SALES"])
         errors: list = []
         on_delivery = lambda err, _m: errors.append(str(err)) if err is not None else None  # noqa: E731
         before = reader.snapshot(topics["FORECASTS"])
-        now = int(time.time() * 1000)
         last_hist: dict = {}  # series id -> (partition, offset) of its newest history sale
 
         def on_hist(err, m):
@@ -247,13 +124,7 @@ def main() -> int:
             else:
                 last_hist[m.key().decode()] = max(last_hist.get(m.key().decode(), (-1, -1)), (m.partition(), m.offset()))
 
-        for w in range(a.history_weeks, 0, -1):
-            for k, s in enumerate(series):
-                v = {"eventId": f"hist-{tag}-{s['id']}-{w}", "store": s["store"], "item": s["item"], "eventTime": now - w * WEEK_MS,
-                     "quantity": float(10 + (k * 7 + w * 3) % 13), "unitPrice": 2.5}
-                p.produce(topics["SALES"], key=s["id"], value=sales_ser(v, sales_ctx), on_delivery=on_hist)
-                p.poll(0)
-        p.flush(30)
+        sales.history(series, tag, a.history_weeks, on_hist)
         t_hist = time.time()
         deadline = t_hist + a.timeout
 
@@ -283,29 +154,15 @@ def main() -> int:
 
         # 4. the steady stream, as the lifecycle test: one sale per series every 250 ms
         sent = {"rounds": 0, "events": 0}
-
-        def stream():
-            r = 0
-            while streaming.is_set():
-                r += 1
-                t = int(time.time() * 1000)
-                for k, s in enumerate(series):
-                    v = {"eventId": f"{tag}-{r}-{k}", "store": s["store"], "item": s["item"], "eventTime": t - 3_600_000,
-                         "quantity": float(5 + (r + k) % 9), "unitPrice": None}
-                    p.produce(topics["SALES"], key=s["id"], value=sales_ser(v, sales_ctx), on_delivery=on_delivery)
-                p.poll(0)
-                sent["rounds"], sent["events"] = r, sent["events"] + len(series)
-                time.sleep(a.interval)
-            p.flush(30)
-
         streaming.set()
-        sender = threading.Thread(target=stream, daemon=True)
+        sender = threading.Thread(target=sales.stream, daemon=True, args=(series, streaming, sent, a.interval, lambda r, k: f"{tag}-{r}-{k}",
+                                                                           lambda r, k: 5 + (r + k) % 9, on_delivery))
         sender.start()
         time.sleep(3)  # v3 serves the stream for a while first
 
         # v4 dropped into the engines folder as a deployment would copy it
         t_drop = time.time()
-        shutil.copytree(FIXTURES / V4, tmp / "engines/walmart-mlp" / V4)
+        shutil.copytree(oc.FIXTURES / V4, tmp / "engines/walmart-mlp" / V4)
         phases, last = [], None
         deadline = t_drop + a.timeout
         while True:
@@ -331,30 +188,22 @@ def main() -> int:
                 n, quiet = m, time.time()
             time.sleep(0.1)
         out["sent"] = {**sent, "delivery_errors": errors[:5], "delivery_error_count": len(errors)}
-        try:
-            out["shadow_metric"] = [l for l in urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode().splitlines()
-                                    if l.startswith("forecast_stream_shadow_forecasts_total")]
-        except Exception as e:  # noqa: BLE001
-            out["shadow_metric"] = str(e)
+        out["shadow_metric"] = oc.metrics_lines(port, "forecast_stream_shadow_forecasts_total")
     finally:
         streaming.clear()
         if sender is not None:
             sender.join(30)
         # stop the processor cleanly
         t_term = time.time()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = "killed after 60 s"
+        rc = oc.stop_processor(proc)
         log_file.close()
         reader.stop_flag.set()
         reader.join(10)
         log = log_path.read_text()
-        out["processor_exit"] = {"rc": rc, "seconds": round(time.time() - t_term, 2), "logged_stopped": "forecast-stream processor stopped" in log,
-                                 "warnings": sorted({m for m in re.findall(r'"msg":"([^"]+)"', "\n".join(l for l in log.splitlines() if '"level":40' in l or '"level":50' in l))})[:10]}
+        out["processor_exit"] = {"rc": rc, "seconds": round(time.time() - t_term, 2), "logged_stopped": oc.STOPPED in log,
+                                 "warnings": oc.logged_messages(log, (40, 50))[:10]}
         checks["processor exits 0 on SIGTERM"] = rc == 0
+
 
     # 5. the checks
     fc = reader.snapshot(topics["FORECASTS"])
@@ -405,7 +254,7 @@ def main() -> int:
     # the registry files one id under every subject with the same schema text: say whether the shadow subject is one
     out["shadow_schema_subjects"] = {}
     for i in out["counts"]["shadow_schema_ids"]:
-        subs = [x["subject"] for x in http_json(f"{a.registry}/schemas/ids/{i}/versions")]
+        subs = [x["subject"] for x in oc.http_json(f"{a.registry}/schemas/ids/{i}/versions")]
         out["shadow_schema_subjects"][i] = {"subjects_sharing_the_id": len(subs), "includes": [x for x in subs if x.startswith(tag)]}
     checks["the shadow records' schema id is filed under <shadow topic>-value"] = bool(sh) and all(
         f"{topics['SHADOW']}-value" in v["includes"] for v in out["shadow_schema_subjects"].values())
@@ -421,17 +270,7 @@ def main() -> int:
                          "drop_to_first_shadow_issuedAt_s": round(min(r["v"]["issuedAt"] for r in sh) / 1000 - t_drop, 3),
                          "shadow_span_s": round((last_shadow - min(r["v"]["issuedAt"] for r in sh)) / 1000, 3),
                          "last_shadow_issuedAt_to_first_v4_served_s": round((first_v4 - last_shadow) / 1000, 3) if first_v4 else None}
-    ok = all(checks.values())
-    out["checks"] = checks
-    out["ok"] = ok
-    out["left_behind"] = {"topics": sorted(topics.values()), "subjects": "<topic>-value for each but dead-letter", "redis_prefix": tag,
-                          "why": "forecast-stream's CLI has no command that deletes topics"}
-    if a.keep_tmp:
-        out["tmp"] = str(tmp)
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(out, indent=2, default=str))
-    return 0 if ok else 1
+    return oc.finish(out, checks, topics, tag, tmp, a.keep_tmp)
 
 
 if __name__ == "__main__":
